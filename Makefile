@@ -1,0 +1,39 @@
+# Targets only call tools. `make run` and `make test` set up everything on a fresh machine.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint fmt migrate schema
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install the project
+
+run: $(STAMP) ## start the database, migrate, load demo data, serve GraphQL + GraphiQL
+	$(BIN)/vesper run
+
+test: $(STAMP) ## run the test suite against a real PostgreSQL
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff + mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP) ## apply pending migrations (DATABASE_URL or the embedded server)
+	$(BIN)/vesper migrate
+
+schema: $(STAMP) ## rewrite the printed-schema snapshot after a deliberate schema change
+	$(BIN)/vesper schema > tests/snapshots/schema.graphql

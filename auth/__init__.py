@@ -1,0 +1,1 @@
+"""Bearer token -> Viewer. Knows nothing of GraphQL."""

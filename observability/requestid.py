@@ -1,0 +1,38 @@
+"""Request ids: taken from `X-Request-Id` when sane, else generated; echoed in the response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-request-id"
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id(scope: Scope) -> str:
+    """The id RequestIdMiddleware gave this request."""
+    value: str = scope["state"]["request_id"]
+    return value
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
+        rid = given if _SANE.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(HEADER, rid)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

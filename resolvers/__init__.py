@@ -1,0 +1,1 @@
+"""Root-field behaviour: validation, permissions, transactions, error mapping."""

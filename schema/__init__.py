@@ -1,0 +1,49 @@
+"""The GraphQL schema: Strawberry types and root fields only (no SQL, no permission logic)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from settings import Settings
+
+from .limits import ErrorPhases, limit_rules
+from .query import Query
+from .types import Profile
+
+
+class VesperSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Errors are logged once, with the request id, where they are formatted."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    rules = limit_rules(max_depth=settings.max_depth, max_aliases=settings.max_aliases)
+    # Factories, not instances: an extension instance would be shared by concurrent requests.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorPhases,
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if settings.production:
+        extensions.append(DisableIntrospection)
+    return VesperSchema(
+        query=Query,
+        types=[Profile],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+    )

@@ -1,0 +1,34 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import asyncpg
+import strawberry
+
+from auth.viewer import Viewer
+from loaders import Loaders
+from resolvers.errors import Unauthenticated
+from settings import Settings
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    pool: asyncpg.Pool[Any]
+    request_id: str
+    loaders: Loaders
+    authenticated: Viewer | None
+    auth_problem: str | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        """The authenticated viewer; every root field starts here (no anonymous access)."""
+        if self.authenticated is None:
+            raise Unauthenticated(self.auth_problem or "authentication required")
+        return self.authenticated
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

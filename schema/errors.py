@@ -1,0 +1,59 @@
+"""The one place that turns errors into what clients see (API.md "Errors")."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from resolvers.errors import VesperError
+
+from .limits import code_of_syntax_error
+
+log = logging.getLogger("vesper.errors")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def code_of(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, VesperError):
+        return original.code
+    if isinstance(error, GraphQLSyntaxError):
+        return code_of_syntax_error(error)
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if error.path is None and (original is None or isinstance(original, GraphQLError)):
+        # Not a parse or validation error (those are coded by ErrorPhases) and not raised
+        # in a field: graphql-core rejected the variables.
+        return "BAD_USER_INPUT"
+    return INTERNAL
+
+
+def format_error(error: GraphQLError, *, request_id: str, detail: bool) -> dict[str, Any]:
+    code = code_of(error)
+    formatted: dict[str, Any] = {"message": error.message}
+    if code == INTERNAL:
+        log.error(
+            "internal error [request %s]: %s",
+            request_id,
+            error.message,
+            exc_info=error.original_error,
+        )
+        formatted["message"] = "Internal server error"
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path is not None:
+        formatted["path"] = list(error.path)
+    extensions: dict[str, Any] = {"code": code, "requestId": request_id}
+    if code == INTERNAL and detail and error.original_error is not None:
+        extensions["exception"] = type(error.original_error).__name__
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def request_error(message: str, code: str, *, request_id: str) -> dict[str, Any]:
+    """A GraphQL-shaped body for a request refused before execution."""
+    return {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}

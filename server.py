@@ -1,0 +1,266 @@
+"""The ASGI application: `server:app`, or `create_app(settings)` for tests and tools.
+
+Routes: POST/GET /graphql (GraphiQL on GET with Accept: text/html in development),
+GET /healthz (liveness), GET /readyz (database reachable and migrations current).
+No SQL and no resolvers here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from auth import tokens
+from auth.viewer import viewer_for
+from db import migrate
+from db.pool import create_pool, resolve_database_url
+from loaders import build_loaders
+from observability import querystats
+from observability.requestid import RequestIdMiddleware, request_id
+from schema import build_schema
+from schema.context import Context
+from schema.errors import INTERNAL, format_error, request_error
+from settings import Settings
+
+log = logging.getLogger("vesper.server")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class RequestRefused(Exception):
+    """A request that never reaches GraphQL execution (HTTP-level problem)."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_USER_INPUT") -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+def negotiate(accept: str | None) -> str | None:
+    """GraphQL-over-HTTP media type for the response; None when nothing acceptable."""
+    if not accept:
+        return JSON
+    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    for media in offered:
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in {JSON, "application/*", "*/*"}:
+            return JSON
+    return None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestRefused(413, f"request body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise RequestRefused(413, f"request body is larger than {limit} bytes")
+    return bytes(body)
+
+
+def graphql_params(request: Request, body: bytes) -> dict[str, Any]:
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query_params)
+        if "variables" in params:
+            try:
+                params["variables"] = json.loads(params["variables"])
+            except ValueError:
+                raise RequestRefused(400, "variables must be a JSON object") from None
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise RequestRefused(415, "send the request as application/json")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise RequestRefused(400, "the request body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise RequestRefused(400, "the request body must be a JSON object (batching is off)")
+    return payload
+
+
+def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    query, variables, name = (params.get(k) for k in ("query", "variables", "operationName"))
+    if not isinstance(query, str) or not query.strip():
+        raise RequestRefused(400, "the request has no GraphQL query")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestRefused(400, "variables must be a JSON object")
+    if name is not None and not isinstance(name, str):
+        raise RequestRefused(400, "operationName must be a string")
+    return query, variables, name
+
+
+class GraphQLApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.schema: strawberry.Schema = build_schema(settings)
+
+    async def handle(self, request: Request) -> Response:
+        rid = request_id(request.scope)
+        if request.method == "GET" and "query" not in request.query_params:
+            if "text/html" in request.headers.get("accept", "") and not self.settings.production:
+                return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+            return JSONResponse(request_error("Not found", "NOT_FOUND", request_id=rid), 404)
+        media = negotiate(request.headers.get("accept"))
+        try:
+            if media is None:
+                raise RequestRefused(406, f"accept {GRAPHQL_RESPONSE} or {JSON}")
+            body = await read_body(request, self.settings.max_body_bytes)
+            query, variables, operation = _checked(graphql_params(request, body))
+            return await self.execute(request, media, query, variables, operation)
+        except RequestRefused as refused:
+            return JSONResponse(
+                request_error(refused.message, refused.code, request_id=rid),
+                refused.status,
+                media_type=media or JSON,
+            )
+
+    async def authenticate(self, request: Request) -> tuple[Any, str | None]:
+        try:
+            token = tokens.bearer_token(request.headers.get("authorization"))
+            if token is None:
+                return None, "authentication required: send Authorization: Bearer <token>"
+            claims = tokens.decode(
+                token, secret=self.settings.jwt_secret, audience=self.settings.jwt_audience
+            )
+        except tokens.InvalidToken as exc:
+            return None, str(exc)
+        return await viewer_for(request.app.state.pool, claims), None
+
+    async def execute(
+        self,
+        request: Request,
+        media: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+    ) -> Response:
+        rid = request_id(request.scope)
+        pool = request.app.state.pool
+        allowed = {OperationType.QUERY}
+        if request.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        with querystats.collecting() as stats:
+            try:
+                viewer, problem = await self.authenticate(request)
+            except Exception:
+                return internal_error(request)
+            context = Context(
+                settings=self.settings,
+                pool=pool,
+                request_id=rid,
+                loaders=build_loaders(pool, viewer),
+                authenticated=viewer,
+                auth_problem=problem,
+            )
+            try:
+                result = await self.schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation,
+                    allowed_operation_types=allowed,
+                )
+            except MissingQueryError:
+                raise RequestRefused(400, "the request has no GraphQL query") from None
+            except InvalidOperationTypeError:
+                raise RequestRefused(405, "mutations must be sent with POST") from None
+            except CannotGetOperationTypeError as exc:
+                raise RequestRefused(
+                    400, exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED"
+                ) from None
+            await querystats.settle()
+        payload: dict[str, Any] = {}
+        if result.errors:
+            detail = not self.settings.production
+            payload["errors"] = [
+                format_error(e, request_id=rid, detail=detail) for e in result.errors
+            ]
+        # `data` is absent when the request failed before execution (GraphQL-over-HTTP).
+        executed = result.data is not None or not result.errors or _executed(result.errors)
+        if executed:
+            payload["data"] = result.data
+        if self.settings.query_stats:
+            payload["extensions"] = {"queries": stats.as_extension()}
+        status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
+        return JSONResponse(payload, status, media_type=media)
+
+
+def _executed(errors: list[Any]) -> bool:
+    return any(e.path is not None for e in errors)
+
+
+def internal_error(request: Request, exc: Exception | None = None) -> Response:
+    """Anything that escapes: logged with the request id, masked for the client."""
+    rid = request_id(request.scope)
+    log.exception("internal error [request %s]", rid, exc_info=exc or True)
+    return JSONResponse(request_error("Internal server error", INTERNAL, request_id=rid), 500)
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    return internal_error(request, exc)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        async with request.app.state.pool.acquire() as conn:
+            pending = await migrate.pending_ids(conn)
+    except Exception:
+        log.exception("readiness check failed")
+        return JSONResponse({"status": "database unreachable"}, 503)
+    if pending:
+        return JSONResponse({"status": "migrations pending", "pending": pending}, 503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = await run_in_threadpool(resolve_database_url, settings)
+        app.state.pool = await create_pool(url, settings, init=querystats.register)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    graphql = GraphQLApp(settings)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={Exception: _unhandled},
+        lifespan=lifespan,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn server:app` builds the app from the environment on first access, so that
+    # importing this module (tests, tools) does not read the environment.
+    if name == "app":
+        return create_app(Settings.from_env())
+    raise AttributeError(name)

@@ -1,0 +1,113 @@
+"""Configuration: one frozen Settings read from the environment (names per API.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEV_JWT_SECRET = "vesper-development-secret-change-me-0123456789"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a runnable server."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def asyncpg_url(url: str) -> str:
+    """The URL asyncpg accepts: yoyo's `postgresql+psycopg://` scheme is not one of them."""
+    for prefix in ("postgresql+psycopg://", "postgres+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+def yoyo_url(url: str) -> str:
+    """The URL yoyo needs to pick its psycopg 3 backend (plain `postgresql://` means psycopg2)."""
+    plain = asyncpg_url(url)
+    for prefix in ("postgresql://", "postgres://"):
+        if plain.startswith(prefix):
+            return "postgresql+psycopg://" + plain[len(prefix) :]
+    raise ConfigError("DATABASE_URL must start with postgresql://")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    env: str = "development"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_audience: str = "authenticated"
+    query_stats: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = ROOT / ".pgdata"
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    statement_timeout_ms: int = 5000
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_body_bytes: int = 100 * 1024
+    max_page_size: int = 100
+    max_node_ids: int = 100
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        mode = env.get("VESPER_ENV", "development") or "development"
+        if mode not in {"development", "production"}:
+            raise ConfigError(f"VESPER_ENV must be 'development' or 'production', got {mode!r}")
+        secret = env.get("VESPER_JWT_SECRET") or ""
+        if not secret:
+            if mode == "production":
+                raise ConfigError("VESPER_JWT_SECRET is required when VESPER_ENV=production")
+            secret = DEV_JWT_SECRET
+        database_url = env.get("DATABASE_URL") or None
+        if database_url is not None:
+            yoyo_url(database_url)  # validates the scheme early, with a clear message
+        return cls(
+            database_url=database_url,
+            env=mode,
+            jwt_secret=secret,
+            jwt_audience=env.get("VESPER_JWT_AUDIENCE") or "authenticated",
+            query_stats=_flag(env.get("VESPER_QUERY_STATS"), default=mode == "development"),
+            host=env.get("VESPER_HOST") or "127.0.0.1",
+            port=_int(env, "VESPER_PORT", 8000),
+            data_dir=Path(env.get("VESPER_DATA_DIR") or ROOT / ".pgdata"),
+            pool_min_size=_int(env, "VESPER_POOL_MIN", 1),
+            pool_max_size=_int(env, "VESPER_POOL_MAX", 10),
+            statement_timeout_ms=_int(env, "VESPER_STATEMENT_TIMEOUT_MS", 5000),
+            max_depth=_int(env, "VESPER_MAX_DEPTH", 10),
+            max_aliases=_int(env, "VESPER_MAX_ALIASES", 30),
+            max_tokens=_int(env, "VESPER_MAX_TOKENS", 2000),
+            max_body_bytes=_int(env, "VESPER_MAX_BODY_BYTES", 100 * 1024),
+        )
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at database `name` (query parameters such as host kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))

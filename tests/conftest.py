@@ -1,0 +1,109 @@
+"""Test fixtures: a real PostgreSQL, a migrated template database cloned per test.
+
+TEST_DATABASE_URL selects a server (any database on it: the tests create their own);
+otherwise the embedded server is started with its data in `.pgdata-test`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from db import embedded, migrate
+from server import create_app
+from settings import ROOT, Settings, asyncpg_url, with_database
+
+_counter = itertools.count()
+_RUN = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """Admin URL (database `postgres`) of the server the tests use."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return with_database(asyncpg_url(url), "postgres")
+    return embedded.start(ROOT / ".pgdata-test")
+
+
+async def _admin(server_url: str) -> asyncpg.Connection[Any]:
+    return await asyncpg.connect(server_url)
+
+
+async def create_database(server_url: str, *, template: str | None = None) -> str:
+    name = f"vesper_test_{_RUN}_{next(_counter)}"
+    conn = await _admin(server_url)
+    try:
+        suffix = f" TEMPLATE {template}" if template else ""
+        await conn.execute(f"CREATE DATABASE {name}{suffix}")
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def template_name(server_url: str) -> AsyncIterator[str]:
+    """A database with every migration applied, cloned by `db_url`."""
+    name = await create_database(server_url)
+    migrate.apply(with_database(server_url, name))
+    yield name
+    await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def db_url(server_url: str, template_name: str) -> AsyncIterator[str]:
+    """A fresh, fully migrated database for one test."""
+    name = await create_database(server_url, template=template_name)
+    yield with_database(server_url, name)
+    await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def empty_db_url(server_url: str) -> AsyncIterator[str]:
+    """A fresh database with nothing in it (for migration tests)."""
+    name = await create_database(server_url)
+    yield with_database(server_url, name)
+    await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection[Any]]:
+    connection = await asyncpg.connect(db_url)
+    yield connection
+    await connection.close()
+
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
+    """App settings for the test database; parametrize indirectly with a dict to override."""
+    overrides: dict[str, Any] = getattr(request, "param", {})
+    return Settings(**{"database_url": db_url, "pool_max_size": 25, **overrides})
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the real app (lifespan, pool, middleware) in-process."""
+    app = create_app(settings)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
+    ):
+        yield c
+
