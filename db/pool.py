@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import asyncpg
@@ -38,7 +38,9 @@ def _describe(url: str) -> str:
 
 def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
     where = _describe(url)
-    if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+    if isinstance(
+        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
         hint = "the user name and password in DATABASE_URL"
     elif isinstance(exc, asyncpg.InvalidCatalogNameError):
         hint = "that the database named in DATABASE_URL exists"
@@ -49,7 +51,7 @@ def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"cannot connect to PostgreSQL at {where}: {exc}. Check {hint}.")
 
 
-async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
+async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """Pool reset hook that skips asyncpg's default reset round trip on every release.
 
     The server never leaves session state behind (no session-level SET, LISTEN, advisory
@@ -69,9 +71,9 @@ _WARM_TYPES = (
 
 
 def _connection_setup(
-    init: Callable[[asyncpg.Connection[Any]], Awaitable[None]] | None,
-) -> Callable[[asyncpg.Connection[Any]], Awaitable[None]]:
-    async def setup(conn: asyncpg.Connection[Any]) -> None:
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None,
+) -> Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]]:
+    async def setup(conn: asyncpg.Connection[asyncpg.Record]) -> None:
         await conn.fetchrow(_WARM_TYPES, *([None] * 9))
         if init is not None:
             await init(conn)
@@ -83,11 +85,11 @@ async def create_pool(
     url: str,
     settings: Settings,
     *,
-    init: Callable[[asyncpg.Connection[Any]], Awaitable[None]] | None = None,
-) -> asyncpg.Pool[Any]:
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None = None,
+) -> asyncpg.Pool[asyncpg.Record]:
     """A pool whose connections enforce the statement timeout on the server side."""
     try:
-        pool: asyncpg.Pool[Any] = await asyncpg.create_pool(
+        pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
             url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
@@ -99,6 +101,6 @@ async def create_pool(
                 "application_name": "vesper-api",
             },
         )
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise explain_connect_error(url, exc) from exc
     return pool

@@ -44,7 +44,9 @@ def format_error(error: GraphQLError, *, request_id: str, detail: bool) -> dict[
         )
         formatted["message"] = "Internal server error"
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path is not None:
         formatted["path"] = list(error.path)
     extensions: dict[str, Any] = {"code": code, "requestId": request_id}

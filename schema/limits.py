@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from graphql.validation import ValidationContext, ValidationRule
+from graphql.validation import ASTValidationRule, ValidationContext, ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -45,7 +45,7 @@ def _coded(rule: type[ValidationRule], code: str) -> type[ValidationRule]:
     return Coded
 
 
-def limit_rules(*, max_depth: int, max_aliases: int) -> list[type[ValidationRule]]:
+def limit_rules(*, max_depth: int, max_aliases: int) -> list[type[ASTValidationRule]]:
     return [
         _coded(depth_rule(max_depth, None, None), QUERY_TOO_COMPLEX),
         _coded(aliases_rule(max_aliases), QUERY_TOO_COMPLEX),

@@ -89,7 +89,6 @@ async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection[Any]]:
     await connection.close()
 
 
-
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
     """App settings for the test database; parametrize indirectly with a dict to override."""
@@ -106,4 +105,3 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
     ):
         yield c
-

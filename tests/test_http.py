@@ -162,7 +162,8 @@ async def test_internal_error_is_masked_with_request_id(
     error = body["errors"][0]
     assert error["message"] == "Internal server error"
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
-    assert "avatar_url" not in response.text and "select" not in response.text.lower()
+    assert "avatar_url" not in response.text
+    assert "select" not in response.text.lower()
 
 
 @pytest.mark.parametrize("settings", [{"statement_timeout_ms": 300}], indirect=True)

@@ -1,0 +1,213 @@
+"""Schema migrations: yoyo over psycopg 3, and adopting the production database Prisma made.
+
+The sync functions are CLI and test helpers (each opens its own connections). `adopt_check`
+and `pending_ids` are async and take an asyncpg connection for use inside the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psycopg
+import yoyo
+
+from settings import ROOT, asyncpg_url, yoyo_url
+
+from . import catalog
+from .catalog import Catalog, Difference
+from .pool import DatabaseUnavailable, explain_connect_error
+
+MIGRATIONS_DIR = ROOT / "migrations"
+BASELINE_ID = "0001_baseline"
+SCRATCH_SCHEMA = "vesper_adopt_check"
+
+# yoyo records applied migrations here (yoyo.default_migration_table), in the current schema.
+_APPLIED_IDS = "SELECT migration_id FROM _yoyo_migration"
+
+__all__ = [
+    "BASELINE_ID",
+    "MIGRATIONS_DIR",
+    "DatabaseUnavailable",
+    "SchemaMismatch",
+    "adopt",
+    "adopt_check",
+    "apply",
+    "expected_catalog",
+    "pending",
+    "pending_ids",
+    "rollback_all",
+]
+
+
+class SchemaMismatch(Exception):
+    """The database is not the schema the baseline creates: adoption refused, nothing recorded."""
+
+    def __init__(self, differences: list[Difference], reason: str) -> None:
+        self.differences = differences
+        lines = "".join(f"\n  - {difference}" for difference in differences)
+        super().__init__(f"{reason}:{lines}")
+
+
+def _connection_lost(exc: psycopg.Error) -> bool:
+    # No SQLSTATE: the client lost or never had a connection; 08: connection exception;
+    # 57P: the server is shutting down or refuses connections.
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
+@contextmanager
+def _backend(url: str) -> Iterator[Any]:
+    """A yoyo backend for `url`; connection failures become DatabaseUnavailable."""
+    plain = asyncpg_url(url)
+    try:
+        backend = yoyo.get_backend(yoyo_url(url))
+    except psycopg.Error as exc:
+        raise explain_connect_error(plain, exc) from exc
+    try:
+        yield backend
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        if _connection_lost(exc):
+            raise explain_connect_error(plain, exc) from exc
+        raise
+    finally:
+        backend.connection.close()
+
+
+def _migrations() -> Any:
+    return yoyo.read_migrations(str(MIGRATIONS_DIR))
+
+
+def _ids(migrations: Any) -> list[str]:
+    return [str(migration.id) for migration in migrations]
+
+
+def _through(migrations: Any, revision: str) -> Any:
+    """`revision` and the migrations it depends on (what `yoyo apply -r` selects)."""
+    target = next((m for m in migrations if m.id == revision), None)
+    if target is None:
+        raise ValueError(f"no migration {revision!r} in {MIGRATIONS_DIR}")
+    wanted = yoyo.ancestors(target, migrations) | {target}
+    return migrations.filter(lambda migration: migration in wanted)
+
+
+def apply(url: str, *, revision: str | None = None) -> list[str]:
+    """Apply the pending migrations (only up to `revision` if given); return the ids applied."""
+    migrations = _migrations()
+    if revision is not None:
+        migrations = _through(migrations, revision)
+    with _backend(url) as backend, backend.lock():
+        # Decided under the lock, or two processes starting together could both apply.
+        to_apply = backend.to_apply(migrations)
+        backend.apply_migrations(to_apply)
+    return _ids(to_apply)
+
+
+def rollback_all(url: str) -> list[str]:
+    """Roll back every applied migration, newest first; return their ids in that order."""
+    migrations = _migrations()
+    with _backend(url) as backend, backend.lock():
+        to_rollback = backend.to_rollback(migrations)
+        backend.rollback_migrations(to_rollback)
+    return _ids(to_rollback)
+
+
+def pending(url: str) -> list[str]:
+    """Ids of the migrations not yet applied, in the order `apply` would run them."""
+    with _backend(url) as backend:
+        return _ids(backend.to_apply(_migrations()))
+
+
+def adopt(url: str) -> list[str]:
+    """Take over an existing production database: record the baseline, apply the rest.
+
+    The baseline is marked applied without running it, and only if the database already
+    has its schema (extra tables, columns and indexes are kept); if it was recorded before,
+    this is `apply`. Returns the ids of the migrations run (never the baseline).
+    Not for use inside a running event loop (it runs one): use `adopt_check` there.
+
+    Raises:
+        SchemaMismatch: no baseline table exists (a new database: use `apply`), or some
+            baseline object is missing or different. Nothing is recorded then.
+    """
+    migrations = _migrations()
+    with _backend(url) as backend, backend.lock():
+        baseline = migrations.filter(lambda migration: migration.id == BASELINE_ID)
+        if backend.to_apply(baseline):
+            actual, found = asyncio.run(_check_url(url))
+            if not actual.tables:
+                raise SchemaMismatch(found, "no baseline table exists: use apply, not adopt")
+            if any(difference.blocking for difference in found):
+                raise SchemaMismatch(found, "the database differs from the baseline")
+            backend.mark_migrations(baseline)
+        to_apply = backend.to_apply(migrations)
+        backend.apply_migrations(to_apply)
+    return _ids(to_apply)
+
+
+def _baseline_sql() -> str:
+    return (MIGRATIONS_DIR / f"{BASELINE_ID}.sql").read_text(encoding="utf-8")
+
+
+async def expected_catalog(conn: asyncpg.Connection[Any]) -> Catalog:
+    """The catalog the baseline creates: built in a scratch schema, then rolled back."""
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        await conn.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
+        await conn.execute(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}")
+        await conn.execute(_baseline_sql())
+        return await catalog.describe(conn, SCRATCH_SCHEMA)
+    finally:
+        await transaction.rollback()
+
+
+async def _check(conn: asyncpg.Connection[Any]) -> tuple[Catalog, list[Difference]]:
+    schema = await conn.fetchval("SELECT current_schema()")
+    if schema is None:
+        raise DatabaseUnavailable("no schema of the search_path exists: check DATABASE_URL")
+    actual = await catalog.describe(conn, schema)
+    return actual, catalog.differences(await expected_catalog(conn), actual)
+
+
+async def _check_url(url: str) -> tuple[Catalog, list[Difference]]:
+    plain = asyncpg_url(url)
+    try:
+        conn = await asyncpg.connect(plain)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise explain_connect_error(plain, exc) from exc
+    try:
+        return await _check(conn)
+    except (OSError, asyncpg.PostgresConnectionError) as exc:
+        raise explain_connect_error(plain, exc) from exc
+    finally:
+        await conn.close()
+
+
+async def adopt_check(conn: asyncpg.Connection[Any]) -> list[Difference]:
+    """How the current schema differs from what the baseline would create."""
+    return (await _check(conn))[1]
+
+
+@cache
+def _ids_on_disk(directory: Path) -> tuple[str, ...]:
+    return tuple(_ids(yoyo.read_migrations(str(directory))))
+
+
+async def pending_ids(conn: asyncpg.Connection[Any]) -> list[str]:
+    """Ids of migrations on disk that the database has not recorded (one cheap query).
+
+    A database yoyo never touched has everything pending. The failed query aborts an
+    enclosing transaction, so call this outside one.
+    """
+    try:
+        rows = await conn.fetch(_APPLIED_IDS)
+    except asyncpg.UndefinedTableError:
+        return list(_ids_on_disk(MIGRATIONS_DIR))
+    applied = {row["migration_id"] for row in rows}
+    return [id_ for id_ in _ids_on_disk(MIGRATIONS_DIR) if id_ not in applied]

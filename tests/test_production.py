@@ -1,0 +1,78 @@
+"""Production mode: no GraphiQL, no introspection, no field suggestions, no debug extensions."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from settings import ConfigError, Settings
+
+from .graphql import codes, post, token
+
+SECRET = "a-production-secret-that-is-long-enough"
+PRODUCTION = {"env": "production", "jwt_secret": SECRET, "query_stats": False}
+
+
+def test_production_refuses_to_start_without_jwt_secret() -> None:
+    with pytest.raises(ConfigError, match="VESPER_JWT_SECRET"):
+        Settings.from_env({"VESPER_ENV": "production"})
+
+
+def test_environment_is_read_with_api_names() -> None:
+    settings = Settings.from_env(
+        {
+            "VESPER_ENV": "production",
+            "VESPER_JWT_SECRET": SECRET,
+            "VESPER_JWT_AUDIENCE": "studio",
+            "VESPER_PORT": "9001",
+            "DATABASE_URL": "postgresql+psycopg://u@db/x",
+        }
+    )
+    assert (settings.production, settings.jwt_audience, settings.port) == (True, "studio", 9001)
+    assert settings.query_stats is False
+    assert Settings.from_env(
+        {"VESPER_QUERY_STATS": "1", **{"VESPER_ENV": "production", "VESPER_JWT_SECRET": SECRET}}
+    ).query_stats
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="VESPER_ENV"):
+        Settings.from_env({"VESPER_ENV": "staging"})
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_graphiql_is_off_in_production(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_introspection_is_off_in_production(client: httpx.AsyncClient) -> None:
+    bearer = token(uuid.uuid4(), secret=SECRET)
+    body = (await post(client, "{ __schema { types { name } } }", bearer=bearer)).json()
+    assert set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "data" not in body
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_field_suggestions_are_off_in_production(client: httpx.AsyncClient) -> None:
+    bearer = token(uuid.uuid4(), secret=SECRET)
+    body = (await post(client, "{ viewer { usernam } }", bearer=bearer)).json()
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Did you mean" not in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_no_debug_extensions_in_production(client: httpx.AsyncClient) -> None:
+    bearer = token(uuid.uuid4(), secret=SECRET)
+    body = (await post(client, "{ viewer { id } }", bearer=bearer)).json()
+    assert "extensions" not in body
+    assert "errors" not in body
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_development_secret_is_rejected_in_production(client: httpx.AsyncClient) -> None:
+    body = (await post(client, "{ viewer { id } }", bearer=token(uuid.uuid4()))).json()
+    assert codes(body) == ["UNAUTHENTICATED"]
