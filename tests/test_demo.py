@@ -11,17 +11,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from db.catalog import BASELINE_TABLES
 from db.demo import DEMO_USERS, DemoConflictError, DemoSummary, build_demo, load_demo
 
-TABLES = (
-    "profiles",
-    "projects",
-    "project_members",
-    "sessions",
-    "generations",
-    "generation_jobs",
-    "outputs",
-)
+TABLES = BASELINE_TABLES
 
 # Which projects each demo user can see, and as what ("shared": only because it is shared).
 EXPECTED_ACCESS = {

@@ -1,0 +1,64 @@
+"""The `vesper` command against a real database."""
+
+from __future__ import annotations
+
+import pytest
+
+import cli
+from auth import tokens
+from db.demo import DEMO_USERS
+from settings import DEV_JWT_SECRET
+
+
+def test_token_prints_a_header_for_a_demo_user(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["token", "--user", "bob"]) == 0
+    header = capsys.readouterr().out.strip()
+    assert header.startswith("Authorization: Bearer ")
+    claims = tokens.decode(
+        header.removeprefix("Authorization: Bearer "),
+        secret=DEV_JWT_SECRET,
+        audience="authenticated",
+    )
+    assert claims.subject == DEMO_USERS["bob"]
+
+
+def test_unknown_demo_user_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["token", "--user", "mallory"]) == 2
+    assert "unknown demo user 'mallory'" in capsys.readouterr().err
+
+
+def test_migrate_then_demo_on_an_empty_database(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_db_url)
+    assert cli.main(["migrate"]) == 0
+    assert "applied 1 migration(s): 0001_baseline" in capsys.readouterr().out
+    assert cli.main(["migrate"]) == 0
+    assert "none pending" in capsys.readouterr().out
+    assert cli.main(["demo"]) == 0
+    assert "demo data: loaded" in capsys.readouterr().out
+    assert cli.main(["migrate", "--rollback-all"]) == 0
+    assert "rolled back 1 migration(s)" in capsys.readouterr().out
+
+
+def test_unreachable_database_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    assert cli.main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vesper: cannot connect to PostgreSQL at 127.0.0.1:1/nowhere")
+    assert "Traceback" not in err
+
+
+def test_adopt_refuses_a_blank_database(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_db_url)
+    assert cli.main(["migrate", "--adopt"]) == 1
+    assert "refusing to adopt" in capsys.readouterr().out
+
+
+def test_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["schema"]) == 0
+    assert "type Query {" in capsys.readouterr().out
