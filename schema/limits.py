@@ -1,15 +1,16 @@
 """Query cost limits and the error codes of pre-execution failures.
 
 Limit rules are built once per schema (not per request) so the validation cache stays
-effective; their errors carry `QUERY_TOO_COMPLEX`. Parse and validation errors that carry
-no code get theirs here, so the HTTP layer can tell them from variable coercion errors.
+effective; their errors carry `QUERY_TOO_COMPLEX`. Validation errors that carry no code get
+theirs here, so the HTTP layer can tell them from variable coercion errors; parse errors are
+told apart by type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, ValidationContext, ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
@@ -59,17 +60,7 @@ def _tag(errors: list[GraphQLError] | None, code: str) -> None:
 
 
 class ErrorPhases(SchemaExtension):
-    """Codes parse failures and validation failures; runs outermost (listed first)."""
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        errors = self.execution_context.pre_execution_errors or []
-        for error in errors:
-            if isinstance(error, GraphQLSyntaxError) and error.message.startswith(
-                f"Syntax Error: {_TOKEN_LIMIT_PREFIX}"
-            ):
-                _tag([error], QUERY_TOO_COMPLEX)
-        _tag(errors, "GRAPHQL_PARSE_FAILED")
+    """Codes validation failures; runs outermost (listed first), after ValidationCache."""
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -77,7 +68,7 @@ class ErrorPhases(SchemaExtension):
 
 
 def code_of_syntax_error(error: GraphQLError) -> str:
-    """Parse errors raised out of the parser cache skip `on_parse`: code them here."""
+    """Parse errors (raised out of the parser cache) are coded by type, here."""
     if _TOKEN_LIMIT_PREFIX in error.message:
         return QUERY_TOO_COMPLEX
     return "GRAPHQL_PARSE_FAILED"

@@ -10,6 +10,7 @@ import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -57,29 +58,50 @@ async def drop_database(server_url: str, name: str) -> None:
         await conn.close()
 
 
+@asynccontextmanager
+async def temporary_database(
+    server_url: str, *sql: str, template: str | None = None
+) -> AsyncIterator[str]:
+    """A database created for the caller (optionally from `template`, then `sql` run in it),
+    dropped afterwards; yields its URL."""
+    name = await create_database(server_url, template=template)
+    url = with_database(server_url, name)
+    try:
+        if sql:
+            conn = await asyncpg.connect(url)
+            try:
+                for statement in sql:
+                    await conn.execute(statement)
+            finally:
+                await conn.close()
+        yield url
+    finally:
+        await drop_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 async def template_name(server_url: str) -> AsyncIterator[str]:
     """A database with every migration applied, cloned by `db_url`."""
     name = await create_database(server_url)
-    migrate.apply(with_database(server_url, name))
-    yield name
-    await drop_database(server_url, name)
+    try:
+        migrate.apply(with_database(server_url, name))
+        yield name
+    finally:
+        await drop_database(server_url, name)
 
 
 @pytest.fixture
 async def db_url(server_url: str, template_name: str) -> AsyncIterator[str]:
     """A fresh, fully migrated database for one test."""
-    name = await create_database(server_url, template=template_name)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+    async with temporary_database(server_url, template=template_name) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_db_url(server_url: str) -> AsyncIterator[str]:
     """A fresh database with nothing in it (for migration tests)."""
-    name = await create_database(server_url)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+    async with temporary_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture

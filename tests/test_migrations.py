@@ -14,8 +14,8 @@ import pytest
 
 from db import catalog, migrate
 from db.pool import DatabaseUnavailable
-from settings import ROOT, with_database, yoyo_url
-from tests.conftest import create_database, drop_database
+from settings import ROOT, yoyo_url
+from tests.conftest import temporary_database
 
 PRODUCTION_DDL = ROOT / "tests" / "fixtures" / "production_ddl.sql"
 
@@ -46,32 +46,19 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def _production_database(server_url: str, *extra_sql: str) -> str:
-    name = await create_database(server_url)
-    conn = await asyncpg.connect(with_database(server_url, name))
-    try:
-        await conn.execute(PRODUCTION_DDL.read_text(encoding="utf-8"))
-        for sql in extra_sql:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
-    return name
-
-
 @pytest.fixture
 async def production_url(server_url: str) -> AsyncIterator[str]:
     """A database built from the production DDL, as Prisma left it."""
-    name = await _production_database(server_url)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+    async with temporary_database(server_url, PRODUCTION_DDL.read_text(encoding="utf-8")) as url:
+        yield url
 
 
 @pytest.fixture
 async def drifted_url(server_url: str) -> AsyncIterator[str]:
     """The production DDL plus DRIFT."""
-    name = await _production_database(server_url, DRIFT)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+    ddl = PRODUCTION_DDL.read_text(encoding="utf-8")
+    async with temporary_database(server_url, ddl, DRIFT) as url:
+        yield url
 
 
 def _on_disk_ids() -> list[str]:
