@@ -1,19 +1,25 @@
-"""`viewer`, `node` and `nodes`: global ids to visible objects."""
+"""`viewer`, `node` and `nodes`: global ids to the objects the viewer may see."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from db.generations import GenerationRow
+from db.outputs import OutputRow
 from db.profiles import ProfileRow
+from db.projects import ProjectRow
+from db.sessions import SessionRow
 from loaders import Loaders
+from loaders.batch import ByIdLoader
 from settings import Settings
 
 from .errors import BadUserInput
 from .ids import decode
 
-Resolved = ProfileRow  # widened as more node types join
+Resolved = ProfileRow | ProjectRow | SessionRow | GenerationRow | OutputRow
 
 
 async def viewer_profile(loaders: Loaders, viewer_id: uuid.UUID) -> ProfileRow:
@@ -24,13 +30,18 @@ async def viewer_profile(loaders: Loaders, viewer_id: uuid.UUID) -> ProfileRow:
 
 
 async def node(loaders: Loaders, global_id: str) -> tuple[str, Resolved] | None:
-    """The object behind a global id, or None when it does not exist or is not visible."""
+    """The object behind a global id, or None when it does not exist or is not visible
+    (the two are indistinguishable on purpose)."""
     type_name, key = decode(global_id)
-    if type_name == "Profile":
-        row = await loaders.profile_by_id.load(key)
-        return None if row is None else (type_name, row)
-    # Projects, sessions, generations and outputs are not served yet: none is visible.
-    return None
+    by_type: dict[str, ByIdLoader[Any]] = {
+        "Profile": loaders.profile_by_id,
+        "Project": loaders.project_by_id,
+        "Session": loaders.session_by_id,
+        "Generation": loaders.generation_by_id,
+        "Output": loaders.output_by_id,
+    }
+    row: Resolved | None = await by_type[type_name].load(key)
+    return None if row is None else (type_name, row)
 
 
 async def nodes(

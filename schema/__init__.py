@@ -21,7 +21,7 @@ from settings import Settings
 
 from .limits import ErrorPhases, limit_rules
 from .query import Query
-from .types import Profile
+from .types import Generation, Output, Profile, Project, Session
 
 
 class VesperSchema(strawberry.Schema):
@@ -43,7 +43,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     return VesperSchema(
         query=Query,
-        types=[Profile],
+        types=[Profile, Project, Session, Generation, Output],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

@@ -1,11 +1,37 @@
-"""Object types of the public contract (API.md): shape and delegation only."""
+"""Object types of the public contract (API.md): shape and delegation only.
+
+Each type keeps its database row as a private field; nested fields hand the row's keys to
+resolvers/, which read through the per-request loaders.
+"""
 
 from __future__ import annotations
 
-import strawberry
+import uuid
+from datetime import UTC, datetime
 
+import strawberry
+from strawberry.scalars import JSON
+
+from db.generations import GenerationRow
+from db.outputs import OutputRow
 from db.profiles import ProfileRow
+from db.projects import MemberRow, ProjectRow
+from db.sessions import SessionRow
+from resolvers import reads
 from resolvers.ids import encode
+
+from .connection import UNSET, Connection, connection, page_args
+from .context import Info
+from .enums import FileType, GenerationStatus, ProjectRole, SessionType
+
+
+def utc(value: datetime) -> datetime:
+    """Stored timestamps are naive UTC; the API returns them with their offset."""
+    return value.replace(tzinfo=UTC)
+
+
+def _max_size(info: Info) -> int:
+    return info.context.settings.max_page_size
 
 
 @strawberry.interface(description="An object with a global id (Relay).")
@@ -27,3 +53,245 @@ class Profile(Node):
             display_name=row.display_name,
             avatar_url=row.avatar_url,
         )
+
+
+async def _profile(info: Info, profile_id: uuid.UUID) -> Profile:
+    row = await info.context.loaders.profile_by_id.load(profile_id)
+    if row is None:  # pragma: no cover - a foreign key guarantees the profile
+        raise LookupError("profile not found")
+    return Profile.from_row(row)
+
+
+@strawberry.type(description="A project: sessions of generations, shared or with members.")
+class Project(Node):
+    name: str
+    description: str | None
+    cover_image_url: str | None
+    is_shared: bool
+    created_at: datetime
+    updated_at: datetime
+    viewer_role: ProjectRole | None = strawberry.field(
+        description="Null when the viewer sees the project only because it is shared."
+    )
+    row: strawberry.Private[ProjectRow]
+
+    @classmethod
+    def from_row(cls, row: ProjectRow) -> Project:
+        return cls(
+            id=strawberry.ID(encode("Project", row.id)),
+            name=row.name,
+            description=row.description,
+            cover_image_url=row.cover_image_url,
+            is_shared=row.is_shared,
+            created_at=utc(row.created_at),
+            updated_at=utc(row.updated_at),
+            viewer_role=None if row.viewer_role is None else ProjectRole(row.viewer_role),
+            row=row,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Profile:
+        return await _profile(info, self.row.owner_id)
+
+    @strawberry.field(description="Sessions visible to the viewer.")
+    async def session_count(self, info: Info) -> int:
+        return (await reads.project_stats(info.context.loaders, self.row.id)).session_count
+
+    @strawberry.field(description="The newest published image in a session visible to the viewer.")
+    async def thumbnail_url(self, info: Info) -> str | None:
+        return (await reads.project_stats(info.context.loaders, self.row.id)).thumbnail_url
+
+    @strawberry.field(description="created_at of the newest published output in a visible session.")
+    async def last_activity_at(self, info: Info) -> datetime | None:
+        stats = await reads.project_stats(info.context.loaders, self.row.id)
+        return None if stats.last_activity_at is None else utc(stats.last_activity_at)
+
+    @strawberry.field(description="Visible sessions, newest update first.")
+    async def sessions(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        type: SessionType | None = UNSET,
+    ) -> Connection[Session]:
+        page = await reads.project_sessions(
+            info.context.loaders,
+            self.row.id,
+            page_args(first, after, last, before),
+            type=type.value if type else None,
+            max_size=_max_size(info),
+        )
+        return connection(page, Session.from_row)
+
+    @strawberry.field(description="The gallery: published outputs in visible sessions.")
+    async def outputs(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        file_type: FileType | None = UNSET,
+    ) -> Connection[Output]:
+        page = await reads.project_gallery(
+            info.context.loaders,
+            self.row.id,
+            page_args(first, after, last, before),
+            file_type=file_type.value if file_type else None,
+            max_size=_max_size(info),
+        )
+        return connection(page, Output.from_row)
+
+    @strawberry.field(description="Members by join date (the owner is not a member).")
+    async def members(self, info: Info) -> list[ProjectMember]:
+        rows = await reads.project_members(info.context.loaders, self.row.id)
+        return [ProjectMember.from_row(row) for row in rows]
+
+
+@strawberry.type
+class ProjectMember:
+    role: ProjectRole
+    joined_at: datetime
+    row: strawberry.Private[MemberRow]
+
+    @classmethod
+    def from_row(cls, row: MemberRow) -> ProjectMember:
+        return cls(role=ProjectRole(row.role), joined_at=utc(row.joined_at), row=row)
+
+    @strawberry.field
+    async def user(self, info: Info) -> Profile:
+        return await _profile(info, self.row.user_id)
+
+
+@strawberry.type(description="A series of generations of one kind inside a project.")
+class Session(Node):
+    name: str
+    type: SessionType
+    is_private: bool
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[SessionRow]
+
+    @classmethod
+    def from_row(cls, row: SessionRow) -> Session:
+        return cls(
+            id=strawberry.ID(encode("Session", row.id)),
+            name=row.name,
+            type=SessionType(row.type),
+            is_private=row.is_private,
+            created_at=utc(row.created_at),
+            updated_at=utc(row.updated_at),
+            row=row,
+        )
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project:
+        row = await info.context.loaders.project_by_id.load(self.row.project_id)
+        if row is None:  # pragma: no cover - a visible session has a visible project
+            raise LookupError("project not found")
+        return Project.from_row(row)
+
+    @strawberry.field(description="Newest first; every status but DISMISSED unless asked.")
+    async def generations(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        status: GenerationStatus | None = UNSET,
+    ) -> Connection[Generation]:
+        page = await reads.session_generations(
+            info.context.loaders,
+            self.row.id,
+            page_args(first, after, last, before),
+            status=status.value if status else None,
+            max_size=_max_size(info),
+        )
+        return connection(page, Generation.from_row)
+
+
+@strawberry.type(description="One prompt sent to one model.")
+class Generation(Node):
+    model_id: str
+    prompt: str
+    negative_prompt: str | None
+    status: GenerationStatus
+    cost: str | None = strawberry.field(description="USD, a decimal as a string.")
+    created_at: datetime
+    row: strawberry.Private[GenerationRow]
+
+    @classmethod
+    def from_row(cls, row: GenerationRow) -> Generation:
+        return cls(
+            id=strawberry.ID(encode("Generation", row.id)),
+            model_id=row.model_id,
+            prompt=row.prompt,
+            negative_prompt=row.negative_prompt,
+            status=GenerationStatus(row.status),
+            cost=None if row.cost is None else str(row.cost),
+            created_at=utc(row.created_at),
+            row=row,
+        )
+
+    @strawberry.field
+    async def session(self, info: Info) -> Session:
+        row = await info.context.loaders.session_by_id.load(self.row.session_id)
+        if row is None:  # pragma: no cover - a visible generation has a visible session
+            raise LookupError("session not found")
+        return Session.from_row(row)
+
+    @strawberry.field(description="Who ran it.")
+    async def user(self, info: Info) -> Profile:
+        return await _profile(info, self.row.user_id)
+
+    @strawberry.field(
+        description="Everything for its creator and the project owner; otherwise only "
+        "aspectRatio, numOutputs, resolution, duration, referenceImageUrl, "
+        "referenceImages and sourceOutputId."
+    )
+    def parameters(self, info: Info) -> JSON:
+        shown: JSON = reads.visible_parameters(self.row, info.context.viewer.id)
+        return shown
+
+    @strawberry.field(description="Ordered by (createdAt, id).")
+    async def outputs(self, info: Info) -> list[Output]:
+        rows = await reads.generation_outputs(info.context.loaders, self.row.id)
+        return [Output.from_row(row) for row in rows]
+
+
+@strawberry.type(description="An image or video file a generation produced.")
+class Output(Node):
+    file_url: str
+    file_type: FileType
+    width: int | None
+    height: int | None
+    duration: float | None
+    is_starred: bool
+    is_approved: bool
+    created_at: datetime
+    row: strawberry.Private[OutputRow]
+
+    @classmethod
+    def from_row(cls, row: OutputRow) -> Output:
+        return cls(
+            id=strawberry.ID(encode("Output", row.id)),
+            file_url=row.file_url,
+            file_type=FileType(row.file_type),
+            width=row.width,
+            height=row.height,
+            duration=row.duration,
+            is_starred=row.is_starred,
+            is_approved=row.is_approved,
+            created_at=utc(row.created_at),
+            row=row,
+        )
+
+    @strawberry.field
+    async def generation(self, info: Info) -> Generation:
+        row = await info.context.loaders.generation_by_id.load(self.row.generation_id)
+        if row is None:  # pragma: no cover - a visible output has a visible generation
+            raise LookupError("generation not found")
+        return Generation.from_row(row)

@@ -32,13 +32,13 @@ def test_migrate_then_demo_on_an_empty_database(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", empty_db_url)
     assert cli.main(["migrate"]) == 0
-    assert "applied 1 migration(s): 0001_baseline" in capsys.readouterr().out
+    assert "0001_baseline, 0002_visibility" in capsys.readouterr().out
     assert cli.main(["migrate"]) == 0
     assert "none pending" in capsys.readouterr().out
     assert cli.main(["demo"]) == 0
     assert "demo data: loaded" in capsys.readouterr().out
     assert cli.main(["migrate", "--rollback-all"]) == 0
-    assert "rolled back 1 migration(s)" in capsys.readouterr().out
+    assert "0002_visibility, 0001_baseline" in capsys.readouterr().out
 
 
 def test_unreachable_database_is_one_clear_line(

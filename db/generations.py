@@ -1,0 +1,66 @@
+"""Generations: lookups by id and per-session pages (db/queries/generations.sql)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from .keyset import Keyset
+from .sql import load_queries
+from .types import Executor
+
+_Q = load_queries("generations")
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRow:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    model_id: str
+    prompt: str
+    negative_prompt: str | None
+    parameters: Any  # decoded JSON, whole: the caller decides what the viewer may see
+    status: str  # processing, queued, completed, failed, cancelled, dismissed
+    cost: Decimal | None
+    created_at: datetime
+    viewer_owns_project: bool
+
+
+def _row(record: asyncpg.Record) -> GenerationRow:
+    values = dict(record)
+    values["parameters"] = json.loads(values["parameters"])
+    return GenerationRow(**values)
+
+
+async def generations_by_ids(
+    db: Executor, *, viewer: uuid.UUID, ids: list[uuid.UUID]
+) -> list[GenerationRow]:
+    return [_row(r) for r in await db.fetch(_Q["generations_by_ids"], viewer, ids)]
+
+
+async def generations_pages(
+    db: Executor,
+    *,
+    viewer: uuid.UUID,
+    session_ids: list[uuid.UUID],
+    status: str | None,
+    keyset: Keyset,
+) -> list[GenerationRow]:
+    """Up to `keyset.limit` generations per visible session, in walking order per session;
+    `status` None lists every status but dismissed."""
+    rows = await db.fetch(
+        keyset.query(_Q, "generations_page"),
+        viewer,
+        session_ids,
+        status,
+        *keyset.bounds(),
+        keyset.limit,
+    )
+    return [_row(r) for r in rows]

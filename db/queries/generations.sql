@@ -1,0 +1,57 @@
+-- Generations: lookups by id and the per-session keyset page. A generation is visible when
+-- its session is (see sessions.sql). Keyset bounds as in projects.sql, on (created_at, id).
+-- `viewer_owns_project` lets the caller decide how much of `parameters` to show.
+
+-- name: generations_by_ids
+-- The generations among $2 that $1 sees.
+SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+       g.parameters::text AS parameters, g.status, g.cost, g.created_at,
+       a.viewer_role IS NOT DISTINCT FROM 'OWNER' AS viewer_owns_project
+FROM generations g
+JOIN sessions s ON s.id = g.session_id
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+WHERE g.id = ANY($2::uuid[]) AND vesper_sees_session(a.viewer_role, s.is_private)
+
+-- name: generations_page_forward
+-- For each session among $2 that $1 sees, its generations with status $3 (when null: every
+-- status but dismissed), newest first (created_at DESC, id DESC), at most $8 per session.
+SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+       g.parameters::text AS parameters, g.status, g.cost, g.created_at,
+       a.viewer_role IS NOT DISTINCT FROM 'OWNER' AS viewer_owns_project
+FROM unnest($2::uuid[]) AS parent (id)
+JOIN sessions s ON s.id = parent.id
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+CROSS JOIN LATERAL (
+    SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+           g.parameters, g.status, g.cost, g.created_at
+    FROM generations g
+    WHERE g.session_id = parent.id
+      AND CASE WHEN $3::text IS NULL THEN g.status <> 'dismissed' ELSE g.status = $3 END
+      AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
+      AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+    ORDER BY g.created_at DESC, g.id DESC
+    LIMIT $8::int
+) g
+WHERE vesper_sees_session(a.viewer_role, s.is_private)
+
+-- name: generations_page_backward
+-- generations_page_forward walking the other way: per session, the $8 rows just above the
+-- "before" bound, oldest first (the caller reverses them).
+SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+       g.parameters::text AS parameters, g.status, g.cost, g.created_at,
+       a.viewer_role IS NOT DISTINCT FROM 'OWNER' AS viewer_owns_project
+FROM unnest($2::uuid[]) AS parent (id)
+JOIN sessions s ON s.id = parent.id
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+CROSS JOIN LATERAL (
+    SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+           g.parameters, g.status, g.cost, g.created_at
+    FROM generations g
+    WHERE g.session_id = parent.id
+      AND CASE WHEN $3::text IS NULL THEN g.status <> 'dismissed' ELSE g.status = $3 END
+      AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
+      AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+    ORDER BY g.created_at, g.id
+    LIMIT $8::int
+) g
+WHERE vesper_sees_session(a.viewer_role, s.is_private)

@@ -1,0 +1,70 @@
+-- Outputs: lookups by id, the outputs of generations, and the gallery (a project's
+-- published outputs). An output is visible when its session is (see sessions.sql);
+-- published when its generation is completed. Keyset bounds as in projects.sql, on
+-- (created_at, id).
+
+-- name: outputs_by_ids
+-- The outputs among $2 that $1 sees.
+SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
+       o.is_starred, o.is_approved, o.created_at
+FROM outputs o
+JOIN generations g ON g.id = o.generation_id
+JOIN sessions s ON s.id = g.session_id
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+WHERE o.id = ANY($2::uuid[]) AND vesper_sees_session(a.viewer_role, s.is_private)
+
+-- name: outputs_by_generations
+-- Every output of the generations among $2 that $1 sees, oldest first (created_at, id).
+SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
+       o.is_starred, o.is_approved, o.created_at
+FROM generations g
+JOIN sessions s ON s.id = g.session_id
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+JOIN outputs o ON o.generation_id = g.id
+WHERE g.id = ANY($2::uuid[]) AND vesper_sees_session(a.viewer_role, s.is_private)
+ORDER BY o.generation_id, o.created_at, o.id
+
+-- name: gallery_page_forward
+-- For each project among $2 that $1 sees (returned as project_id), the published outputs
+-- of file type $3 (any when null) in its visible sessions, newest first
+-- (created_at DESC, id DESC), at most $8 per project.
+SELECT parent.id AS project_id, o.id, o.generation_id, o.file_url, o.file_type, o.width,
+       o.height, o.duration, o.is_starred, o.is_approved, o.created_at
+FROM unnest($2::uuid[]) AS parent (id)
+CROSS JOIN vesper_project_access($1::uuid, parent.id) a
+CROSS JOIN LATERAL (
+    SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
+           o.is_starred, o.is_approved, o.created_at
+    FROM sessions s
+    JOIN generations g ON g.session_id = s.id
+    JOIN outputs o ON o.generation_id = g.id
+    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
+      AND g.status = 'completed'
+      AND ($3::text IS NULL OR o.file_type = $3)
+      AND (o.created_at, o.id) < ($4::timestamp, $5::uuid)
+      AND (o.created_at, o.id) > ($6::timestamp, $7::uuid)
+    ORDER BY o.created_at DESC, o.id DESC
+    LIMIT $8::int
+) o
+
+-- name: gallery_page_backward
+-- gallery_page_forward walking the other way: per project, the $8 rows just above the
+-- "before" bound, oldest first (the caller reverses them).
+SELECT parent.id AS project_id, o.id, o.generation_id, o.file_url, o.file_type, o.width,
+       o.height, o.duration, o.is_starred, o.is_approved, o.created_at
+FROM unnest($2::uuid[]) AS parent (id)
+CROSS JOIN vesper_project_access($1::uuid, parent.id) a
+CROSS JOIN LATERAL (
+    SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
+           o.is_starred, o.is_approved, o.created_at
+    FROM sessions s
+    JOIN generations g ON g.session_id = s.id
+    JOIN outputs o ON o.generation_id = g.id
+    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
+      AND g.status = 'completed'
+      AND ($3::text IS NULL OR o.file_type = $3)
+      AND (o.created_at, o.id) < ($4::timestamp, $5::uuid)
+      AND (o.created_at, o.id) > ($6::timestamp, $7::uuid)
+    ORDER BY o.created_at, o.id
+    LIMIT $8::int
+) o

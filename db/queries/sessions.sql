@@ -1,0 +1,44 @@
+-- Sessions: lookups by id and the per-project keyset page. A session is visible when its
+-- project is (vesper_project_access) and vesper_sees_session says the viewer's role sees it.
+-- Keyset bounds as in projects.sql, on (updated_at, id).
+
+-- name: sessions_by_ids
+-- The sessions among $2 that $1 sees.
+SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+FROM sessions s
+CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
+WHERE s.id = ANY($2::uuid[]) AND vesper_sees_session(a.viewer_role, s.is_private)
+
+-- name: sessions_page_forward
+-- For each project among $2 that $1 sees, its visible sessions of type $3 (any when null),
+-- newest first (updated_at DESC, id DESC), at most $8 per project.
+SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+FROM unnest($2::uuid[]) AS parent (id)
+CROSS JOIN vesper_project_access($1::uuid, parent.id) a
+CROSS JOIN LATERAL (
+    SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+    FROM sessions s
+    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
+      AND ($3::text IS NULL OR s.type = $3)
+      AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
+      AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+    ORDER BY s.updated_at DESC, s.id DESC
+    LIMIT $8::int
+) s
+
+-- name: sessions_page_backward
+-- sessions_page_forward walking the other way: per project, the $8 rows just above the
+-- "before" bound, oldest first (the caller reverses them).
+SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+FROM unnest($2::uuid[]) AS parent (id)
+CROSS JOIN vesper_project_access($1::uuid, parent.id) a
+CROSS JOIN LATERAL (
+    SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+    FROM sessions s
+    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
+      AND ($3::text IS NULL OR s.type = $3)
+      AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
+      AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+    ORDER BY s.updated_at, s.id
+    LIMIT $8::int
+) s

@@ -1,0 +1,81 @@
+"""The three loader shapes every entity uses, each batching one SQL call per tick.
+
+- `ByIdLoader`: one row (or None) per id.
+- `GroupLoader`: every row belonging to a parent id, in the order the query returns them.
+- `PageLoader`: one keyset page per (parent, filter, keyset). Loads that share the filter
+  and keyset (the usual case: the same field selected under every parent) become one
+  statement; each distinct argument set is one more.
+
+Results come back in key order, as aiodataloader requires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from db.keyset import Keyset
+
+R = TypeVar("R")
+
+
+class ByIdLoader(DataLoader[uuid.UUID, R | None], Generic[R]):
+    def __init__(
+        self,
+        fetch: Callable[[list[uuid.UUID]], Awaitable[list[R]]],
+        key: Callable[[R], uuid.UUID],
+    ) -> None:
+        super().__init__()
+        self._fetch, self._key = fetch, key
+
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[R | None]:
+        found = {self._key(row): row for row in await self._fetch(list(keys))}
+        return [found.get(key) for key in keys]
+
+
+class GroupLoader(DataLoader[uuid.UUID, list[R]], Generic[R]):
+    def __init__(
+        self,
+        fetch: Callable[[list[uuid.UUID]], Awaitable[list[R]]],
+        parent: Callable[[R], uuid.UUID],
+    ) -> None:
+        super().__init__()
+        self._fetch, self._parent = fetch, parent
+
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[list[R]]:
+        groups: dict[uuid.UUID, list[R]] = defaultdict(list)
+        for row in await self._fetch(list(keys)):
+            groups[self._parent(row)].append(row)
+        return [groups.get(key, []) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    parent: uuid.UUID
+    filter: str | None  # the connection's filter (type, status, file type as stored), or None
+    keyset: Keyset
+
+
+PageFetch = Callable[[list[uuid.UUID], str | None, Keyset], Awaitable[list[tuple[uuid.UUID, R]]]]
+
+
+class PageLoader(DataLoader[PageKey, list[R]], Generic[R]):
+    def __init__(self, fetch: PageFetch[R]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: list[PageKey]) -> list[list[R]]:
+        parents: dict[tuple[str | None, Keyset], list[uuid.UUID]] = defaultdict(list)
+        for key in keys:
+            if key.parent not in parents[key.filter, key.keyset]:
+                parents[key.filter, key.keyset].append(key.parent)
+        pages: dict[tuple[uuid.UUID, str | None, Keyset], list[R]] = defaultdict(list)
+        for (filter_, keyset), ids in parents.items():
+            for parent, row in await self._fetch(ids, filter_, keyset):
+                pages[parent, filter_, keyset].append(row)
+        return [pages.get((key.parent, key.filter, key.keyset), []) for key in keys]
