@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -21,6 +22,7 @@ from settings import Settings
 
 from .limits import ErrorPhases, limit_rules
 from .query import Query
+from .scalars import DATETIME
 from .types import Generation, Output, Profile, Project, Session
 
 
@@ -45,5 +47,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         types=[Profile, Project, Session, Generation, Output],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.production, scalar_map={datetime: DATETIME}
+        ),
     )

@@ -7,7 +7,7 @@ resolvers/, which read through the per-request loaders.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,11 +23,6 @@ from resolvers.ids import encode
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import FileType, GenerationStatus, ProjectRole, SessionType
-
-
-def utc(value: datetime) -> datetime:
-    """Stored timestamps are naive UTC; the API returns them with their offset."""
-    return value.replace(tzinfo=UTC)
 
 
 def _max_size(info: Info) -> int:
@@ -83,8 +78,8 @@ class Project(Node):
             description=row.description,
             cover_image_url=row.cover_image_url,
             is_shared=row.is_shared,
-            created_at=utc(row.created_at),
-            updated_at=utc(row.updated_at),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             viewer_role=None if row.viewer_role is None else ProjectRole(row.viewer_role),
             row=row,
         )
@@ -104,7 +99,7 @@ class Project(Node):
     @strawberry.field(description="created_at of the newest published output in a visible session.")
     async def last_activity_at(self, info: Info) -> datetime | None:
         stats = await reads.project_stats(info.context.loaders, self.row.id)
-        return None if stats.last_activity_at is None else utc(stats.last_activity_at)
+        return None if stats.last_activity_at is None else stats.last_activity_at
 
     @strawberry.field(description="Visible sessions, newest update first.")
     async def sessions(
@@ -158,7 +153,7 @@ class ProjectMember:
 
     @classmethod
     def from_row(cls, row: MemberRow) -> ProjectMember:
-        return cls(role=ProjectRole(row.role), joined_at=utc(row.joined_at), row=row)
+        return cls(role=ProjectRole(row.role), joined_at=row.joined_at, row=row)
 
     @strawberry.field
     async def user(self, info: Info) -> Profile:
@@ -181,8 +176,8 @@ class Session(Node):
             name=row.name,
             type=SessionType(row.type),
             is_private=row.is_private,
-            created_at=utc(row.created_at),
-            updated_at=utc(row.updated_at),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             row=row,
         )
 
@@ -232,7 +227,7 @@ class Generation(Node):
             negative_prompt=row.negative_prompt,
             status=GenerationStatus(row.status),
             cost=None if row.cost is None else str(row.cost),
-            created_at=utc(row.created_at),
+            created_at=row.created_at,
             row=row,
         )
 
@@ -285,7 +280,7 @@ class Output(Node):
             duration=row.duration,
             is_starred=row.is_starred,
             is_approved=row.is_approved,
-            created_at=utc(row.created_at),
+            created_at=row.created_at,
             row=row,
         )
 
