@@ -388,3 +388,19 @@ async def test_node_resolves_every_type_and_nodes_keeps_order(
     assert [n["id"] for n in nodes] == ids
     project = nodes[0]["generation"]["session"]["project"]
     assert project == {"name": "Studio", "members": [{"role": "EDITOR"}, {"role": "VIEWER"}]}
+
+
+async def test_differently_paged_aliases_of_one_field_batch_per_argument_set(
+    client: httpx.AsyncClient, busy: str
+) -> None:
+    query = """{ projects(first: 30) { edges { node {
+      newest: sessions(first: 1) { edges { node { name } } }
+      two: sessions(first: 2) { edges { node { name } } }
+      again: sessions(first: 1) { edges { node { name } } } } } } }"""
+    body = await gql(client, query, bearer=busy)
+    for edge in body["data"]["projects"]["edges"]:
+        node = edge["node"]
+        assert node["newest"] == node["again"]
+        assert node["two"]["edges"][:1] == node["newest"]["edges"]
+    # role read + page + one statement per distinct argument set
+    assert _count(body) == 4

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from db import projects
+from db.keyset import Keyset
 from resolvers.ids import encode
 
 from . import factories as f
@@ -47,6 +49,7 @@ query($id: ID!) { node(id: $id) { ... on Generation { outputs { fileUrl } } } }
 
 @dataclass
 class World:
+    people: dict[str, uuid.UUID]
     bearer: dict[str, str]  # viewer name -> token
     studio: uuid.UUID
     showcase: uuid.UUID
@@ -81,6 +84,7 @@ async def world(conn: f.Conn) -> World:
     public, private = await _sessions(conn, studio, people["olga"], "Studio")
     await _sessions(conn, showcase, people["olga"], "Showcase")
     return World(
+        people=people,
         bearer={name: token(pid) for name, pid in people.items()},
         studio=studio,
         showcase=showcase,
@@ -270,3 +274,28 @@ async def test_unknown_member_role_reads_as_viewer(
     await conn.execute("UPDATE project_members SET role = 'Contributor' WHERE role = 'editor'")
     card = await _card(client, world, "edna", world.studio)
     assert card["viewerRole"] == "VIEWER"
+
+
+ACCESS = """
+SELECT p.id, a.scope FROM projects p CROSS JOIN vesper_project_access($1, p.id) a
+ORDER BY p.updated_at DESC, p.id DESC
+"""
+
+
+@pytest.mark.parametrize("who", ["olga", "adam", "oscar"])
+async def test_projects_page_branches_agree_with_the_access_function(
+    conn: f.Conn, world: World, who: str
+) -> None:
+    """The page spells the visibility rule out per scope; it must match the function."""
+    for owner in ("adam", "oscar"):  # more owners, a stray owner row, a shared one
+        mine = await f.project(conn, world.people[owner], f"{owner}'s", shared=owner == "oscar")
+        await f.member(conn, mine, world.people[owner], "admin")
+        await f.member(conn, mine, world.people["olga"], "viewer")
+    expected = [(r["id"], r["scope"]) for r in await conn.fetch(ACCESS, world.people[who])]
+    everything = Keyset(forward=True, limit=1000)
+    for scope in ("OWNED", "MEMBER", "SHARED", "ALL"):
+        rows = await projects.projects_page(
+            conn, viewer=world.people[who], scope=scope, keyset=everything
+        )
+        wanted = [pid for pid, kind in expected if scope in ("ALL", kind)]
+        assert [row.id for row in rows] == wanted, scope
