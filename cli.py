@@ -1,4 +1,4 @@
-"""The `vesper` command: run, serve, migrate, demo data, tokens, schema."""
+"""The `vesper` command: run, serve, migrate, demo data, seed, tokens, schema."""
 
 from __future__ import annotations
 
@@ -93,6 +93,44 @@ def _token_for(settings: Settings, username: str) -> str:
     )
 
 
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncpg
+    from tqdm import tqdm
+
+    from bench.seed import NotEmpty, Scale, seed
+    from settings import asyncpg_url
+
+    scale = Scale.named(args.scale)
+    url = asyncpg_url(args.database) if args.database else _database(settings)
+    _check_connection(url)
+    total = scale.users + scale.projects + scale.sessions + scale.generations
+    bar = tqdm(total=total, unit="rows", desc=f"seed {scale.name}", disable=args.quiet)
+
+    def progress(table: str, rows: int) -> None:
+        bar.set_postfix_str(table)
+        if table != "indexes":
+            bar.update(rows)
+
+    async def load() -> Any:
+        conn = await asyncpg.connect(url)
+        try:
+            return await seed(conn, scale, seed=args.seed, replace=args.replace, progress=progress)
+        finally:
+            await conn.close()
+
+    try:
+        report = asyncio.run(load())
+    except NotEmpty as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    counts = ", ".join(f"{n:,} {table}" for table, n in report.counts.items())
+    print(f"seeded {scale.name} (seed {report.seed}) in {report.seconds:.1f} s: {counts}")
+    print(f"database size: {report.bytes / 2**20:,.0f} MiB")
+    return 0
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Authorization: Bearer {_token_for(settings, args.user)}")
     return 0
@@ -157,6 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     group.add_argument("--rollback-all", action="store_true", help="roll back every migration")
     mig.set_defaults(handler=cmd_migrate)
     sub.add_parser("demo", help="load the demo dataset").set_defaults(handler=cmd_demo)
+    sed = sub.add_parser("seed", help="load synthetic data at benchmark scale")
+    sed.add_argument("--scale", choices=["tiny", "small", "medium", "large"], default="tiny")
+    sed.add_argument("--seed", type=int, default=1, help="same seed, same data")
+    sed.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
+    sed.add_argument("--replace", action="store_true", help="wipe existing data first")
+    sed.add_argument("--quiet", action="store_true", help="no progress bar")
+    sed.set_defaults(handler=cmd_seed)
     tok = sub.add_parser("token", help="print an Authorization header for a demo user")
     tok.add_argument("--user", required=True)
     tok.set_defaults(handler=cmd_token)

@@ -1,0 +1,1 @@
+"""Benchmark tooling: the data seeder (and, later, EXPLAIN checks and the load benchmark)."""
