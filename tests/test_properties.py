@@ -240,6 +240,32 @@ async def check_walks(
     return cursors
 
 
+def project_fetchers(
+    client: httpx.AsyncClient,
+    bearer: str,
+    project: uuid.UUID,
+    filters: dict[str, Any],
+    one: str,
+    every: str,
+    field: str,
+) -> tuple[Fetch, Callable[[dict[str, Any]], Awaitable[dict[str, Connection]]]]:
+    """Page readers of connection `field`: under `project` (query `one`), and under every
+    visible project at once, by project global id (query `every`)."""
+
+    async def fetch(args: dict[str, Any]) -> Connection:
+        variables = {"id": encode("Project", project), **filters, **args}
+        body = await gql(client, one, variables, bearer=bearer)
+        page: Connection = body["data"]["project"][field]
+        return page
+
+    async def fetch_all(args: dict[str, Any]) -> dict[str, Connection]:
+        body = await gql(client, every, {**filters, **args}, bearer=bearer)
+        edges = body["data"]["projects"]["edges"]
+        return {edge["node"]["id"]: edge["node"][field] for edge in edges}
+
+    return fetch, fetch_all
+
+
 async def check_cursor_across_parents(
     fetch_all: Callable[[dict[str, Any]], Awaitable[dict[str, Connection]]],
     references: dict[str, list[Key]],
@@ -440,16 +466,9 @@ async def test_session_walks_visit_every_visible_session_once_in_order(
     filters = {} if type_filter is None else {"type": type_filter}
     bearer = token(people[kind])
 
-    async def fetch(args: dict[str, Any]) -> Connection:
-        variables = {"id": encode("Project", project), **filters, **args}
-        body = await gql(client, SESSIONS_PAGE, variables, bearer=bearer)
-        sessions: Connection = body["data"]["project"]["sessions"]
-        return sessions
-
-    async def fetch_all(args: dict[str, Any]) -> dict[str, Connection]:
-        body = await gql(client, ALL_SESSIONS, {**filters, **args}, bearer=bearer)
-        edges = body["data"]["projects"]["edges"]
-        return {edge["node"]["id"]: edge["node"]["sessions"] for edge in edges}
+    fetch, fetch_all = project_fetchers(
+        client, bearer, project, filters, SESSIONS_PAGE, ALL_SESSIONS, "sessions"
+    )
 
     mine = visible.get(encode("Project", project))
     if mine is None:  # not visible: as if it did not exist
@@ -549,16 +568,9 @@ async def test_gallery_walks_visit_every_visible_published_output_once_in_order(
     filters = {} if type_filter is None else {"fileType": type_filter}
     bearer = token(people[kind])
 
-    async def fetch(args: dict[str, Any]) -> Connection:
-        variables = {"id": encode("Project", project), **filters, **args}
-        body = await gql(client, GALLERY_PAGE, variables, bearer=bearer)
-        outputs: Connection = body["data"]["project"]["outputs"]
-        return outputs
-
-    async def fetch_all(args: dict[str, Any]) -> dict[str, Connection]:
-        body = await gql(client, ALL_GALLERIES, {**filters, **args}, bearer=bearer)
-        edges = body["data"]["projects"]["edges"]
-        return {edge["node"]["id"]: edge["node"]["outputs"] for edge in edges}
+    fetch, fetch_all = project_fetchers(
+        client, bearer, project, filters, GALLERY_PAGE, ALL_GALLERIES, "outputs"
+    )
 
     mine = visible[encode("Project", project)]
     reference = newest_first(mine)
