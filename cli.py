@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from settings import ConfigError, Settings
+from settings import ConfigError, Settings, asyncpg_url
 
 
 def _database(settings: Settings) -> str:
@@ -98,7 +98,6 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bench.seed import NotEmpty, Scale, seed
-    from settings import asyncpg_url
 
     scale = Scale.named(args.scale)
     url = asyncpg_url(args.database) if args.database else _database(settings)

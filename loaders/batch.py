@@ -70,12 +70,12 @@ class PageLoader(DataLoader[PageKey, list[R]], Generic[R]):
         self._fetch = fetch
 
     async def batch_load_fn(self, keys: list[PageKey]) -> list[list[R]]:
-        parents: dict[tuple[str | None, Keyset], list[uuid.UUID]] = defaultdict(list)
+        # Parents per argument set, each once, in first-seen order (a dict as ordered set).
+        parents: dict[tuple[str | None, Keyset], dict[uuid.UUID, None]] = defaultdict(dict)
         for key in keys:
-            if key.parent not in parents[key.filter, key.keyset]:
-                parents[key.filter, key.keyset].append(key.parent)
+            parents[key.filter, key.keyset][key.parent] = None
         pages: dict[tuple[uuid.UUID, str | None, Keyset], list[R]] = defaultdict(list)
         for (filter_, keyset), ids in parents.items():
-            for parent, row in await self._fetch(ids, filter_, keyset):
+            for parent, row in await self._fetch(list(ids), filter_, keyset):
                 pages[parent, filter_, keyset].append(row)
         return [pages.get((key.parent, key.filter, key.keyset), []) for key in keys]

@@ -8,7 +8,8 @@ primed into the by-id loaders so that nested lookups (`Output.generation`, ...) 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
@@ -20,6 +21,7 @@ from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
 from db.stats import StatsRow
 from loaders import Loaders, PageKey
+from loaders.batch import ByIdLoader, PageLoader
 
 from .ids import decode
 from .pagination import PageArgs, Slice, keyset, page
@@ -44,6 +46,20 @@ PUBLIC_PARAMETERS = frozenset(
 )
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def _prime(by_id: ByIdLoader[Row], rows: Sequence[Row]) -> None:
+    """Rows a page brought in answer later by-id loads of the request without a query."""
+    for row in rows:
+        by_id.prime(row.id, row)
+
+
 def _updated(row: ProjectRow | SessionRow) -> Position:
     return Position(row.updated_at, row.id)
 
@@ -64,8 +80,7 @@ async def visible_projects(
     """A page of the projects list: one statement whatever the page size."""
     ks = keyset(PROJECTS, args, max_size=max_size)
     rows = await projects.projects_page(pool, viewer=viewer_id, scope=scope, keyset=ks)
-    for row in rows:
-        loaders.project_by_id.prime(row.id, row)
+    _prime(loaders.project_by_id, rows)
     return page(PROJECTS, rows, ks, _updated)
 
 
@@ -74,14 +89,27 @@ async def project(loaders: Loaders, global_id: str) -> ProjectRow | None:
     return await loaders.project_by_id.load(key)
 
 
+async def _nested_page(
+    field: str,
+    pages: PageLoader[Row],
+    by_id: ByIdLoader[Row],
+    key: PageKey,
+    position: Callable[[Row], Position],
+) -> Slice[Row]:
+    """One parent's page of a nested connection, batched with its siblings' by `pages`;
+    the rows it brings are primed into `by_id`."""
+    rows = await pages.load(key)
+    _prime(by_id, rows)
+    return page(field, rows, key.keyset, position)
+
+
 async def project_sessions(
     loaders: Loaders, project_id: uuid.UUID, args: PageArgs, *, type: str | None, max_size: int
 ) -> Slice[SessionRow]:
-    ks = keyset(SESSIONS, args, max_size=max_size)
-    rows = await loaders.sessions_by_project.load(PageKey(project_id, type, ks))
-    for row in rows:
-        loaders.session_by_id.prime(row.id, row)
-    return page(SESSIONS, rows, ks, _updated)
+    key = PageKey(project_id, type, keyset(SESSIONS, args, max_size=max_size))
+    return await _nested_page(
+        SESSIONS, loaders.sessions_by_project, loaders.session_by_id, key, _updated
+    )
 
 
 async def session_generations(
@@ -92,11 +120,10 @@ async def session_generations(
     status: str | None,
     max_size: int,
 ) -> Slice[GenerationRow]:
-    ks = keyset(GENERATIONS, args, max_size=max_size)
-    rows = await loaders.generations_by_session.load(PageKey(session_id, status, ks))
-    for row in rows:
-        loaders.generation_by_id.prime(row.id, row)
-    return page(GENERATIONS, rows, ks, _created)
+    key = PageKey(session_id, status, keyset(GENERATIONS, args, max_size=max_size))
+    return await _nested_page(
+        GENERATIONS, loaders.generations_by_session, loaders.generation_by_id, key, _created
+    )
 
 
 async def project_gallery(
@@ -107,11 +134,10 @@ async def project_gallery(
     file_type: str | None,
     max_size: int,
 ) -> Slice[OutputRow]:
-    ks = keyset(GALLERY, args, max_size=max_size)
-    rows = await loaders.gallery_by_project.load(PageKey(project_id, file_type, ks))
-    for row in rows:
-        loaders.output_by_id.prime(row.id, row)
-    return page(GALLERY, rows, ks, _created)
+    key = PageKey(project_id, file_type, keyset(GALLERY, args, max_size=max_size))
+    return await _nested_page(
+        GALLERY, loaders.gallery_by_project, loaders.output_by_id, key, _created
+    )
 
 
 async def project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow:
