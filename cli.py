@@ -1,9 +1,11 @@
-"""The `vesper` command: run, serve, migrate, demo data, seed, tokens, schema."""
+"""The `vesper` command: run, serve, migrate, demo data, seed, explain, tokens, schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import logging
 import sys
 import time
@@ -107,7 +109,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
     def progress(table: str, rows: int) -> None:
         bar.set_postfix_str(table)
-        if table != "indexes":
+        if table not in ("indexes", "index tables"):
             bar.update(rows)
 
     async def load() -> Any:
@@ -128,6 +130,30 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     print(f"seeded {scale.name} (seed {report.seed}) in {report.seconds:.1f} s: {counts}")
     print(f"database size: {report.bytes / 2**20:,.0f} MiB")
     return 0
+
+
+def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from bench.explain import explain, report
+
+    url = asyncpg_url(args.database) if args.database else _database(settings)
+    _check_connection(url)
+
+    async def measure() -> Any:
+        conn = await asyncpg.connect(url)
+        try:
+            return await explain(conn, threshold=args.threshold)
+        finally:
+            await conn.close()
+
+    results = asyncio.run(measure())
+    for line in report(results, label=args.scale_label, shapes=args.shapes):
+        print(line)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump([dataclasses.asdict(m) for m in results], out, indent=1)
+    return 1 if any(m.flags for m in results) else 0
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -201,6 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sed.add_argument("--replace", action="store_true", help="wipe existing data first")
     sed.add_argument("--quiet", action="store_true", help="no progress bar")
     sed.set_defaults(handler=cmd_seed)
+    exp = sub.add_parser(
+        "explain", help="EXPLAIN the hot statements; exit 1 when one is flagged"
+    )
+    exp.add_argument("--scale-label", help="a heading for the report (e.g. small)")
+    exp.add_argument("--threshold", type=int, default=1500, help="buffers that flag (1500)")
+    exp.add_argument("--shapes", action="store_true", help="print every plan, not only flagged")
+    exp.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    exp.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
+    exp.set_defaults(handler=cmd_explain)
     tok = sub.add_parser("token", help="print an Authorization header for a demo user")
     tok.add_argument("--user", required=True)
     tok.set_defaults(handler=cmd_token)

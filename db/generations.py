@@ -17,6 +17,11 @@ from .types import Executor
 
 _Q = load_queries("generations")
 
+# What a session's generations list shows when no status is asked for: every status the API
+# knows (schema.enums.GenerationStatus) but dismissed. The page reads one index range per
+# status.
+LISTED_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationRow:
@@ -59,7 +64,7 @@ async def generations_pages(
         keyset.query(_Q, "generations_page"),
         viewer,
         session_ids,
-        status,
+        list(LISTED_STATUSES) if status is None else [status],
         *keyset.bounds(),
         keyset.limit,
     )

@@ -12,6 +12,10 @@ from .types import Executor
 
 _Q = load_queries("outputs")
 
+# The file types the API knows (schema.enums.FileType): the gallery reads one index range
+# per type, so "any type" means these.
+FILE_TYPES = ("image", "video")
+
 
 @dataclass(frozen=True, slots=True)
 class OutputRow:
@@ -51,12 +55,12 @@ async def gallery_pages(
     keyset: Keyset,
 ) -> list[tuple[uuid.UUID, OutputRow]]:
     """(project id, output) for up to `keyset.limit` published outputs per visible
-    project, in walking order per project."""
+    project, in walking order per project; `file_type` None means any."""
     rows = await db.fetch(
         keyset.query(_Q, "gallery_page"),
         viewer,
         project_ids,
-        file_type,
+        list(FILE_TYPES) if file_type is None else [file_type],
         *keyset.bounds(),
         keyset.limit,
     )

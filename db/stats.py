@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeAlias
 
+from .outputs import FILE_TYPES
 from .sql import load_queries
 from .types import Executor
 
@@ -31,6 +32,7 @@ StatsSource: TypeAlias = Callable[..., Awaitable[list[StatsRow]]]
 async def live_stats(
     db: Executor, *, viewer: uuid.UUID, project_ids: list[uuid.UUID]
 ) -> list[StatsRow]:
-    """Figures of the visible projects among `project_ids`, aggregated on the spot."""
-    rows = await db.fetch(_Q["live_stats_by_projects"], viewer, project_ids)
+    """Figures of the visible projects among `project_ids`, computed on the spot (from the
+    base tables and the published_outputs index table)."""
+    rows = await db.fetch(_Q["live_stats_by_projects"], viewer, project_ids, list(FILE_TYPES))
     return [StatsRow(**dict(row)) for row in rows]

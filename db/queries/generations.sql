@@ -13,8 +13,9 @@ CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
 WHERE g.id = ANY($2::uuid[]) AND vesper_sees_session(a.viewer_role, s.is_private)
 
 -- name: generations_page_forward
--- For each session among $2 that $1 sees, its generations with status $3 (when null: every
--- status but dismissed), newest first (created_at DESC, id DESC), at most $8 per session.
+-- For each session among $2 that $1 sees, its generations with a status among $3, newest
+-- first (created_at DESC, id DESC), at most $8 per session: one range of
+-- generations_session_status_created_idx (migration 0006) per status, merged.
 SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
        g.parameters::text AS parameters, g.status, g.cost, g.created_at,
        a.viewer_role IS NOT DISTINCT FROM 'OWNER' AS viewer_owns_project
@@ -24,13 +25,19 @@ CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
 CROSS JOIN LATERAL (
     SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
            g.parameters, g.status, g.cost, g.created_at
-    FROM generations g
-    WHERE g.session_id = parent.id
-      AND CASE WHEN $3::text IS NULL THEN g.status <> 'dismissed' ELSE g.status = $3 END
-      AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
-      AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+    FROM unnest($3::text[]) AS st (status)
+    CROSS JOIN LATERAL (
+        SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+               g.parameters, g.status, g.cost, g.created_at
+        FROM generations g
+        WHERE g.session_id = parent.id AND g.status = st.status
+          AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
+          AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+        ORDER BY g.created_at DESC, g.id DESC
+        LIMIT $8::int
+    ) g
     ORDER BY g.created_at DESC, g.id DESC
-    LIMIT $8::int
+    LIMIT $8
 ) g
 WHERE vesper_sees_session(a.viewer_role, s.is_private)
 
@@ -46,12 +53,18 @@ CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
 CROSS JOIN LATERAL (
     SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
            g.parameters, g.status, g.cost, g.created_at
-    FROM generations g
-    WHERE g.session_id = parent.id
-      AND CASE WHEN $3::text IS NULL THEN g.status <> 'dismissed' ELSE g.status = $3 END
-      AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
-      AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+    FROM unnest($3::text[]) AS st (status)
+    CROSS JOIN LATERAL (
+        SELECT g.id, g.session_id, g.user_id, g.model_id, g.prompt, g.negative_prompt,
+               g.parameters, g.status, g.cost, g.created_at
+        FROM generations g
+        WHERE g.session_id = parent.id AND g.status = st.status
+          AND (g.created_at, g.id) < ($4::timestamp, $5::uuid)
+          AND (g.created_at, g.id) > ($6::timestamp, $7::uuid)
+        ORDER BY g.created_at, g.id
+        LIMIT $8::int
+    ) g
     ORDER BY g.created_at, g.id
-    LIMIT $8::int
+    LIMIT $8
 ) g
 WHERE vesper_sees_session(a.viewer_role, s.is_private)

@@ -26,8 +26,9 @@ ORDER BY o.generation_id, o.created_at, o.id
 
 -- name: gallery_page_forward
 -- For each project among $2 that $1 sees (returned as project_id), the published outputs
--- of file type $3 (any when null) in its visible sessions, newest first
--- (created_at DESC, id DESC), at most $8 per project.
+-- with a file type among $3 in its visible sessions, newest first (created_at DESC, id
+-- DESC), at most $8 per project: one range of published_outputs_gallery_idx (migration
+-- 0007) per privacy value the viewer sees and file type, merged; then the page's outputs.
 SELECT parent.id AS project_id, o.id, o.generation_id, o.file_url, o.file_type, o.width,
        o.height, o.duration, o.is_starred, o.is_approved, o.created_at
 FROM unnest($2::uuid[]) AS parent (id)
@@ -35,16 +36,25 @@ CROSS JOIN vesper_project_access($1::uuid, parent.id) a
 CROSS JOIN LATERAL (
     SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
            o.is_starred, o.is_approved, o.created_at
-    FROM sessions s
-    JOIN generations g ON g.session_id = s.id
-    JOIN outputs o ON o.generation_id = g.id
-    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
-      AND g.status = 'completed'
-      AND ($3::text IS NULL OR o.file_type = $3)
-      AND (o.created_at, o.id) < ($4::timestamp, $5::uuid)
-      AND (o.created_at, o.id) > ($6::timestamp, $7::uuid)
+    FROM (
+        SELECT po.output_id, po.created_at
+        FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+        CROSS JOIN unnest($3::text[]) AS f (file_type)
+        CROSS JOIN LATERAL (
+            SELECT po.output_id, po.created_at
+            FROM published_outputs po
+            WHERE po.project_id = parent.id AND po.is_private = v.is_private
+              AND po.file_type = f.file_type
+              AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
+              AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
+            ORDER BY po.created_at DESC, po.output_id DESC
+            LIMIT $8::int
+        ) po
+        ORDER BY po.created_at DESC, po.output_id DESC
+        LIMIT $8
+    ) po
+    JOIN outputs o ON o.id = po.output_id
     ORDER BY o.created_at DESC, o.id DESC
-    LIMIT $8::int
 ) o
 
 -- name: gallery_page_backward
@@ -57,14 +67,23 @@ CROSS JOIN vesper_project_access($1::uuid, parent.id) a
 CROSS JOIN LATERAL (
     SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
            o.is_starred, o.is_approved, o.created_at
-    FROM sessions s
-    JOIN generations g ON g.session_id = s.id
-    JOIN outputs o ON o.generation_id = g.id
-    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
-      AND g.status = 'completed'
-      AND ($3::text IS NULL OR o.file_type = $3)
-      AND (o.created_at, o.id) < ($4::timestamp, $5::uuid)
-      AND (o.created_at, o.id) > ($6::timestamp, $7::uuid)
+    FROM (
+        SELECT po.output_id, po.created_at
+        FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+        CROSS JOIN unnest($3::text[]) AS f (file_type)
+        CROSS JOIN LATERAL (
+            SELECT po.output_id, po.created_at
+            FROM published_outputs po
+            WHERE po.project_id = parent.id AND po.is_private = v.is_private
+              AND po.file_type = f.file_type
+              AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
+              AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
+            ORDER BY po.created_at, po.output_id
+            LIMIT $8::int
+        ) po
+        ORDER BY po.created_at, po.output_id
+        LIMIT $8
+    ) po
+    JOIN outputs o ON o.id = po.output_id
     ORDER BY o.created_at, o.id
-    LIMIT $8::int
 ) o

@@ -7,9 +7,11 @@
 -- name: projects_page_forward
 -- A page of the projects $1 sees, newest first (updated_at DESC, id DESC), at most $7
 -- rows; $2 is the scope: ALL, OWNED, MEMBER or SHARED. The three branches are API.md's
--- disjoint scopes, each with its own ORDER BY ... LIMIT so that a page reads at most $7
--- rows per branch whatever the viewer can see; the access function then supplies the
--- role (and re-checks visibility) for the few rows kept.
+-- disjoint scopes, each with its own ORDER BY ... LIMIT over an index in that order
+-- (migrations 0004 and 0007: the owner's projects, the shared ones, the member's
+-- member_projects rows), so that a page reads about $7 rows per branch whatever the viewer
+-- can see; the access function then supplies the role (and re-checks visibility) for the
+-- few rows kept.
 WITH page AS (
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,
             p.updated_at, p.owner_id
@@ -22,11 +24,12 @@ WITH page AS (
     UNION ALL
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,
             p.updated_at, p.owner_id
-     FROM project_members m
-     JOIN projects p ON p.id = m.project_id
-     WHERE $2 IN ('ALL', 'MEMBER') AND m.user_id = $1 AND p.owner_id <> $1
-       AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
-     ORDER BY p.updated_at DESC, p.id DESC
+     FROM member_projects mp
+     JOIN projects p ON p.id = mp.project_id
+     WHERE $2 IN ('ALL', 'MEMBER') AND mp.user_id = $1 AND p.owner_id <> $1
+       AND (mp.updated_at, mp.project_id) < ($3, $4)
+       AND (mp.updated_at, mp.project_id) > ($5, $6)
+     ORDER BY mp.updated_at DESC, mp.project_id DESC
      LIMIT $7)
     UNION ALL
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,
@@ -61,11 +64,12 @@ WITH page AS (
     UNION ALL
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,
             p.updated_at, p.owner_id
-     FROM project_members m
-     JOIN projects p ON p.id = m.project_id
-     WHERE $2 IN ('ALL', 'MEMBER') AND m.user_id = $1 AND p.owner_id <> $1
-       AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
-     ORDER BY p.updated_at, p.id
+     FROM member_projects mp
+     JOIN projects p ON p.id = mp.project_id
+     WHERE $2 IN ('ALL', 'MEMBER') AND mp.user_id = $1 AND p.owner_id <> $1
+       AND (mp.updated_at, mp.project_id) < ($3, $4)
+       AND (mp.updated_at, mp.project_id) > ($5, $6)
+     ORDER BY mp.updated_at, mp.project_id
      LIMIT $7)
     UNION ALL
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,

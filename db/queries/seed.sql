@@ -147,15 +147,41 @@ CROSS JOIN LATERAL generate_series(
          ELSE 4 END) AS k
 
 -- name: seed_secondary_indexes
--- The indexes of the two largest tables that back no constraint: the seeder drops them for
--- the load and rebuilds them from these definitions (one sort each beats 3M updates).
+-- The indexes of the largest tables that back no constraint: the seeder drops them for the
+-- load and rebuilds them from these definitions (one sort each beats millions of updates).
 SELECT i.indexname, i.indexdef
 FROM pg_indexes i
-WHERE i.schemaname = current_schema() AND i.tablename IN ('generations', 'outputs')
+WHERE i.schemaname = current_schema()
+  AND i.tablename IN ('generations', 'outputs', 'published_outputs', 'member_projects')
   AND NOT EXISTS (
       SELECT 1 FROM pg_constraint c
       WHERE c.conname = i.indexname AND c.connamespace = to_regnamespace(i.schemaname))
 ORDER BY i.indexname
+
+-- name: seed_sync_triggers
+-- ALTER TABLE statements that switch the index tables' insert triggers (migration 0007)
+-- off ($1 = 'DISABLE') or on ('ENABLE'): the seeder fills the index tables set-based
+-- after the load instead of row by row.
+SELECT format('ALTER TABLE %I %s TRIGGER %I', t.table_name, $1::text, t.trigger_name)
+FROM (VALUES ('project_members', 'member_projects_sync'),
+             ('outputs', 'published_outputs_sync')) AS t (table_name, trigger_name)
+
+-- name: seed_member_projects
+-- member_projects from the loaded memberships (what the trigger writes per row).
+INSERT INTO member_projects (project_id, user_id, updated_at)
+SELECT p.id, m.user_id, p.updated_at
+FROM project_members m
+JOIN projects p ON p.id = m.project_id
+
+-- name: seed_published_outputs
+-- published_outputs from the loaded outputs (what the triggers write per row).
+INSERT INTO published_outputs (output_id, project_id, session_id, is_private, file_type,
+                               generation_created_at, created_at)
+SELECT o.id, s.project_id, s.id, s.is_private, o.file_type, g.created_at, o.created_at
+FROM outputs o
+JOIN generations g ON g.id = o.generation_id
+JOIN sessions s ON s.id = g.session_id
+WHERE g.status = 'completed'
 
 -- name: seed_is_empty
 -- Whether the tables the seeder fills hold no project and no profile.
@@ -163,7 +189,8 @@ SELECT NOT EXISTS (SELECT 1 FROM profiles) AND NOT EXISTS (SELECT 1 FROM project
 
 -- name: seed_truncate
 -- Empties every table the seeder fills (and what hangs off them).
-TRUNCATE profiles, projects, project_members, sessions, generations, generation_jobs, outputs
+TRUNCATE profiles, projects, project_members, sessions, generations, generation_jobs, outputs,
+         member_projects, published_outputs
 CASCADE
 
 -- name: seed_counts

@@ -1,6 +1,8 @@
 -- Sessions: lookups by id and the per-project keyset page. A session is visible when its
 -- project is (vesper_project_access) and vesper_sees_session says the viewer's role sees it.
--- Keyset bounds as in projects.sql, on (updated_at, id).
+-- Keyset bounds as in projects.sql, on (updated_at, id). A page reads one range of
+-- sessions_project_visible_updated_idx (migration 0005) per privacy value the viewer sees
+-- (vesper_session_privacies) and merges them.
 
 -- name: sessions_by_ids
 -- The sessions among $2 that $1 sees.
@@ -17,13 +19,19 @@ FROM unnest($2::uuid[]) AS parent (id)
 CROSS JOIN vesper_project_access($1::uuid, parent.id) a
 CROSS JOIN LATERAL (
     SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
-    FROM sessions s
-    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
-      AND ($3::text IS NULL OR s.type = $3)
-      AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
-      AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+    FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+    CROSS JOIN LATERAL (
+        SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+        FROM sessions s
+        WHERE s.project_id = parent.id AND s.is_private = v.is_private
+          AND ($3::text IS NULL OR s.type = $3)
+          AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
+          AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+        ORDER BY s.updated_at DESC, s.id DESC
+        LIMIT $8::int
+    ) s
     ORDER BY s.updated_at DESC, s.id DESC
-    LIMIT $8::int
+    LIMIT $8
 ) s
 
 -- name: sessions_page_backward
@@ -34,11 +42,17 @@ FROM unnest($2::uuid[]) AS parent (id)
 CROSS JOIN vesper_project_access($1::uuid, parent.id) a
 CROSS JOIN LATERAL (
     SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
-    FROM sessions s
-    WHERE s.project_id = parent.id AND vesper_sees_session(a.viewer_role, s.is_private)
-      AND ($3::text IS NULL OR s.type = $3)
-      AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
-      AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+    FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+    CROSS JOIN LATERAL (
+        SELECT s.id, s.project_id, s.name, s.type, s.is_private, s.created_at, s.updated_at
+        FROM sessions s
+        WHERE s.project_id = parent.id AND s.is_private = v.is_private
+          AND ($3::text IS NULL OR s.type = $3)
+          AND (s.updated_at, s.id) < ($4::timestamp, $5::uuid)
+          AND (s.updated_at, s.id) > ($6::timestamp, $7::uuid)
+        ORDER BY s.updated_at, s.id
+        LIMIT $8::int
+    ) s
     ORDER BY s.updated_at, s.id
-    LIMIT $8::int
+    LIMIT $8
 ) s
