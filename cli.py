@@ -227,9 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sed.add_argument("--replace", action="store_true", help="wipe existing data first")
     sed.add_argument("--quiet", action="store_true", help="no progress bar")
     sed.set_defaults(handler=cmd_seed)
-    exp = sub.add_parser(
-        "explain", help="EXPLAIN the hot statements; exit 1 when one is flagged"
-    )
+    exp = sub.add_parser("explain", help="EXPLAIN the hot statements; exit 1 when one is flagged")
     exp.add_argument("--scale-label", help="a heading for the report (e.g. small)")
     exp.add_argument("--threshold", type=int, default=1500, help="buffers that flag (1500)")
     exp.add_argument("--shapes", action="store_true", help="print every plan, not only flagged")

@@ -34,7 +34,7 @@ DEFAULT_THRESHOLD = 1500  # shared buffers (8 KiB pages) per statement
 PAGE = 20  # the front end's projects page
 NESTED = 5  # sessions(first: 5) on each card
 GALLERY = 40  # a gallery page
-DEEP = 200  # the deep page starts after the viewer's 200th project (or half way)
+DEEP = 200  # the deep page starts after the viewer's 200th project (or earlier)
 
 _Q = {
     **load_queries("projects"),
@@ -53,6 +53,7 @@ class Measured:
     statement: str
     query: str  # the named SQL block
     ms: float  # execution time
+    rows: int  # rows returned
     buffers: int  # shared buffers hit + read, whole statement
     shape: tuple[str, ...]  # the plan, one line per node, indented
     flags: tuple[str, ...]
@@ -80,6 +81,7 @@ class _Run:
                 statement=statement,
                 query=query,
                 ms=float(plan["Execution Time"]),
+                rows=int(top["Actual Rows"]),
                 buffers=int(buffers),
                 shape=tuple(_shape(top)),
                 flags=tuple(flags),
@@ -108,7 +110,7 @@ def _shape(node: dict[str, Any], depth: int = 0) -> Iterator[str]:
     if "Relation Name" in node:
         label += f" on {node['Relation Name']}"
     rows, loops = node.get("Actual Rows", 0), node.get("Actual Loops", 0)
-    yield f"{'  ' * depth}{label}  (rows {rows:g} × {loops:g})"
+    yield f"{'  ' * depth}{label}  (rows {rows:g}, loops {loops:g})"
     for child in node.get("Plans", ()):
         yield from _shape(child, depth + 1)
 
@@ -137,57 +139,117 @@ async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
     files, statuses = list(FILE_TYPES), list(LISTED_STATUSES)
 
     first = await conn.fetch(_Q["projects_page_forward"], viewer, "ALL", *_bounds(PAGE + 1))
-    await run.measure(label, "projects: first page", "projects_page_forward",
-                      viewer, "ALL", *_bounds(PAGE + 1))
-    walk = await conn.fetch(_Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + 1))
-    if walk:
-        row = walk[min(DEEP, len(walk) // 2 + 1) - 1]
+    await run.measure(
+        label, "projects: first page", "projects_page_forward", viewer, "ALL", *_bounds(PAGE + 1)
+    )
+    walk = await conn.fetch(_Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + PAGE + 1))
+    depth = min(DEEP, len(walk) - PAGE - 1)  # a full page after it, when there is one
+    if depth < 1:
+        depth = len(walk) // 2
+    if depth >= 1:
+        row = walk[depth - 1]
         after = Position(row["updated_at"], row["id"])
-        await run.measure(label, "projects: deep page", "projects_page_forward",
-                          viewer, "ALL", *_bounds(PAGE + 1, after))
+        await run.measure(
+            label,
+            "projects: deep page",
+            "projects_page_forward",
+            viewer,
+            "ALL",
+            *_bounds(PAGE + 1, after),
+        )
 
     page = [row["id"] for row in first[:PAGE]]
     owners = list(dict.fromkeys(row["owner_id"] for row in first[:PAGE]))
     await run.measure(label, "page: projects by id", "projects_by_ids", viewer, page)
     await run.measure(label, "page: owners", "profiles_by_ids", owners)
     await run.measure(label, "page: members", "members_by_projects", viewer, page)
-    await run.measure(label, "page: card figures", "live_stats_by_projects",
-                      viewer, page, files)
-    await run.measure(label, f"page: sessions(first: {NESTED}) each", "sessions_page_forward",
-                      viewer, page, None, *_bounds(NESTED + 1))
-    await run.measure(label, "page: outputs(first: 3) each", "gallery_page_forward",
-                      viewer, page, files, *_bounds(4))
+    await run.measure(label, "page: card figures", "live_stats_by_projects", viewer, page, files)
+    await run.measure(
+        label,
+        f"page: sessions(first: {NESTED}) each",
+        "sessions_page_forward",
+        viewer,
+        page,
+        None,
+        *_bounds(NESTED + 1),
+    )
+    await run.measure(
+        label,
+        "page: outputs(first: 3) each",
+        "gallery_page_forward",
+        viewer,
+        page,
+        files,
+        *_bounds(4),
+    )
 
     project = await conn.fetchval(_Q["explain_largest_project"], viewer)
     if project is None:
         return
-    await run.measure(label, "largest project: card figures", "live_stats_by_projects",
-                      viewer, [project], files)
-    sessions = await conn.fetch(_Q["sessions_page_forward"], viewer, [project], None,
-                                *_bounds(PAGE + 1))
-    await run.measure(label, "largest project: sessions page", "sessions_page_forward",
-                      viewer, [project], None, *_bounds(PAGE + 1))
-    await run.measure(label, "largest project: sessions by id", "sessions_by_ids",
-                      viewer, [row["id"] for row in sessions])
-    gallery = await conn.fetch(_Q["gallery_page_forward"], viewer, [project], files,
-                               *_bounds(GALLERY + 1))
-    await run.measure(label, f"largest project: gallery page of {GALLERY}",
-                      "gallery_page_forward", viewer, [project], files, *_bounds(GALLERY + 1))
-    await run.measure(label, "largest project: outputs by id", "outputs_by_ids",
-                      viewer, [row["id"] for row in gallery])
+    await run.measure(
+        label, "largest project: card figures", "live_stats_by_projects", viewer, [project], files
+    )
+    sessions = await conn.fetch(
+        _Q["sessions_page_forward"], viewer, [project], None, *_bounds(PAGE + 1)
+    )
+    await run.measure(
+        label,
+        "largest project: sessions page",
+        "sessions_page_forward",
+        viewer,
+        [project],
+        None,
+        *_bounds(PAGE + 1),
+    )
+    await run.measure(
+        label,
+        "largest project: sessions by id",
+        "sessions_by_ids",
+        viewer,
+        [row["id"] for row in sessions],
+    )
+    gallery = await conn.fetch(
+        _Q["gallery_page_forward"], viewer, [project], files, *_bounds(GALLERY + 1)
+    )
+    await run.measure(
+        label,
+        f"largest project: gallery page of {GALLERY}",
+        "gallery_page_forward",
+        viewer,
+        [project],
+        files,
+        *_bounds(GALLERY + 1),
+    )
+    await run.measure(
+        label,
+        "largest project: outputs by id",
+        "outputs_by_ids",
+        viewer,
+        [row["id"] for row in gallery],
+    )
 
     session = await conn.fetchval(_Q["explain_largest_session"], viewer, project)
     if session is None:
         return
-    generations = await conn.fetch(_Q["generations_page_forward"], viewer, [session],
-                                   statuses, *_bounds(PAGE + 1))
+    generations = await conn.fetch(
+        _Q["generations_page_forward"], viewer, [session], statuses, *_bounds(PAGE + 1)
+    )
     ids = [row["id"] for row in generations]
-    await run.measure(label, "largest session: generations page", "generations_page_forward",
-                      viewer, [session], statuses, *_bounds(PAGE + 1))
-    await run.measure(label, "largest session: generations by id", "generations_by_ids",
-                      viewer, ids)
-    await run.measure(label, "largest session: their outputs", "outputs_by_generations",
-                      viewer, ids)
+    await run.measure(
+        label,
+        "largest session: generations page",
+        "generations_page_forward",
+        viewer,
+        [session],
+        statuses,
+        *_bounds(PAGE + 1),
+    )
+    await run.measure(
+        label, "largest session: generations by id", "generations_by_ids", viewer, ids
+    )
+    await run.measure(
+        label, "largest session: their outputs", "outputs_by_generations", viewer, ids
+    )
 
 
 async def explain(

@@ -41,7 +41,11 @@ class Scale:
         """The scale `name` (tiny, small, medium, large); ValueError for another name."""
         if name not in FACTORS:
             raise ValueError(f"unknown scale {name!r}; choose from {', '.join(FACTORS)}")
-        f = FACTORS[name]
+        return cls.scaled(name, FACTORS[name])
+
+    @classmethod
+    def scaled(cls, name: str, f: float) -> Scale:
+        """`f` times small (every size and heavy case), called `name`."""
         return cls(
             name=name,
             users=max(10, round(1_000 * f)),

@@ -124,6 +124,7 @@ BEGIN
     JOIN sessions s ON s.id = g.session_id
     JOIN outputs o ON o.generation_id = g.id
     WHERE g.id = generation AND g.status = 'completed' AND (output IS NULL OR o.id = output)
+    FOR KEY SHARE OF o  -- an output being deleted concurrently is waited for, then skipped
     ON CONFLICT (output_id) DO UPDATE
     SET project_id = EXCLUDED.project_id, session_id = EXCLUDED.session_id,
         is_private = EXCLUDED.is_private, file_type = EXCLUDED.file_type,

@@ -100,9 +100,16 @@ WHERE p.id = ANY($2::uuid[])
 -- name: members_by_projects
 -- The membership rows of the projects among $2 that $1 sees, by joined_at (id breaks
 -- ties); a stray row naming the project's owner is not a membership.
+-- (The ordered LATERAL keeps the lookup per project on project_members_project_id_idx; as
+-- a plain join the planner hashes the page's projects and reads project_members whole.)
 SELECT m.project_id, m.user_id, vesper_member_role(m.role) AS role, m.joined_at
 FROM projects p
 CROSS JOIN vesper_project_access($1::uuid, p.id) a
-JOIN project_members m ON m.project_id = p.id
-WHERE p.id = ANY($2::uuid[]) AND m.user_id <> p.owner_id
+CROSS JOIN LATERAL (
+    SELECT m.project_id, m.user_id, m.role, m.joined_at, m.id
+    FROM project_members m
+    WHERE m.project_id = p.id AND m.user_id <> p.owner_id
+    ORDER BY m.joined_at, m.id
+) m
+WHERE p.id = ANY($2::uuid[])
 ORDER BY m.project_id, m.joined_at, m.id
