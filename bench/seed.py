@@ -142,10 +142,19 @@ async def seed(
                 scale.projects,
             )
             report("generations", hi - lo + 1)
+        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        keys = await conn.fetch(_Q["seed_index_table_keys"])
+        for key in reversed(keys):
+            await conn.execute(
+                f'ALTER TABLE "{key["table_name"]}" DROP CONSTRAINT "{key["conname"]}"'
+            )
         await conn.execute(_Q["seed_member_projects"])
         await conn.execute(_Q["seed_published_outputs"])
+        for key in keys:
+            await conn.execute(
+                f'ALTER TABLE "{key["table_name"]}" ADD CONSTRAINT "{key["conname"]}" {key["def"]}'
+            )
         report("index tables", 0)
-        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for index in indexes:
             await conn.execute(index["indexdef"])
             report("indexes", 1)

@@ -166,6 +166,16 @@ SELECT format('ALTER TABLE %I %s TRIGGER %I', t.table_name, $1::text, t.trigger_
 FROM (VALUES ('project_members', 'member_projects_sync'),
              ('outputs', 'published_outputs_sync')) AS t (table_name, trigger_name)
 
+-- name: seed_index_table_keys
+-- The primary and foreign keys of the index tables, to drop for the load and add back
+-- (one index sort and one validating join beat a B-tree insert and a locking lookup of the
+-- referenced row per inserted row). Primary keys first, for adding back.
+SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS def
+FROM pg_constraint c
+WHERE c.conrelid IN ('member_projects'::regclass, 'published_outputs'::regclass)
+  AND c.contype IN ('p', 'f')
+ORDER BY c.contype DESC, c.conname
+
 -- name: seed_member_projects
 -- member_projects from the loaded memberships (what the trigger writes per row).
 INSERT INTO member_projects (project_id, user_id, updated_at)
