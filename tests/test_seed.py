@@ -15,18 +15,17 @@ from .factories import Conn, profile
 
 TINY = Scale.named("tiny")
 
+# One row (a UNION ALL of the three may come back in any order under a parallel plan).
 DIGEST = """
-SELECT md5(string_agg(t::text, ',' ORDER BY t.id))
-FROM (SELECT id, session_id, status, created_at, parameters FROM generations) t
-UNION ALL
-SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM outputs t
-UNION ALL
-SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM project_members t
+SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY t.id))
+        FROM (SELECT id, session_id, status, created_at, parameters FROM generations) t),
+       (SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM outputs t),
+       (SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM project_members t)
 """
 
 
 async def _digest(conn: Conn) -> list[Any]:
-    return [row[0] for row in await conn.fetch(DIGEST)]
+    return list(await conn.fetchrow(DIGEST) or ())
 
 
 def _profile_id(n: int, seed_value: int = 1) -> uuid.UUID:
