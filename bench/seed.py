@@ -131,6 +131,11 @@ async def seed(
         indexes = await conn.fetch(_Q["seed_secondary_indexes"])
         for index in indexes:
             await conn.execute(f'DROP INDEX "{index["indexname"]}"')
+        keys = await conn.fetch(_Q["seed_index_table_keys"])
+        for key in reversed(keys):
+            await conn.execute(
+                f'ALTER TABLE "{key["table_name"]}" DROP CONSTRAINT "{key["conname"]}"'
+            )
         for lo, hi in _ranges(scale.generations):
             await conn.execute(
                 _Q["seed_generations"],
@@ -142,14 +147,8 @@ async def seed(
                 scale.projects,
             )
             report("generations", hi - lo + 1)
-        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        keys = await conn.fetch(_Q["seed_index_table_keys"])
-        for key in reversed(keys):
-            await conn.execute(
-                f'ALTER TABLE "{key["table_name"]}" DROP CONSTRAINT "{key["conname"]}"'
-            )
+        await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
         await conn.execute(_Q["seed_member_projects"])
-        await conn.execute(_Q["seed_published_outputs"])
         for key in keys:
             await conn.execute(
                 f'ALTER TABLE "{key["table_name"]}" ADD CONSTRAINT "{key["conname"]}" {key["def"]}'

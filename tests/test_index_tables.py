@@ -15,33 +15,8 @@ from db.outputs import FILE_TYPES
 from schema.enums import FileType, GenerationStatus
 
 from . import factories as f
+from .drift import drift
 from .factories import Conn
-
-# Rows the index tables should hold, recomputed from the base tables, minus what they hold,
-# both ways: empty when exact.
-_MEMBERS_EXPECTED = """
-SELECT format('%s %s %s', p.id, m.user_id, p.updated_at)
-FROM project_members m JOIN projects p ON p.id = m.project_id"""
-_MEMBERS_HELD = "SELECT format('%s %s %s', project_id, user_id, updated_at) FROM member_projects"
-_PUBLISHED_EXPECTED = """
-SELECT format('%s %s %s %s %s %s %s', o.id, s.project_id, s.id, s.is_private, o.file_type,
-              g.created_at, o.created_at)
-FROM outputs o JOIN generations g ON g.id = o.generation_id JOIN sessions s ON s.id = g.session_id
-WHERE g.status = 'completed'"""
-_PUBLISHED_HELD = """
-SELECT format('%s %s %s %s %s %s %s', output_id, project_id, session_id, is_private, file_type,
-              generation_created_at, created_at)
-FROM published_outputs"""
-DRIFT = f"""
-(SELECT 'missing', * FROM ({_MEMBERS_EXPECTED} EXCEPT {_MEMBERS_HELD}) t)
-UNION ALL (SELECT 'stale', * FROM ({_MEMBERS_HELD} EXCEPT {_MEMBERS_EXPECTED}) t)
-UNION ALL (SELECT 'missing', * FROM ({_PUBLISHED_EXPECTED} EXCEPT {_PUBLISHED_HELD}) t)
-UNION ALL (SELECT 'stale', * FROM ({_PUBLISHED_HELD} EXCEPT {_PUBLISHED_EXPECTED}) t)
-"""
-
-
-async def _drift(conn: Conn) -> list[Any]:
-    return [tuple(row) for row in await conn.fetch(DRIFT)]
 
 
 async def _count(conn: Conn, table: str) -> int:
@@ -62,7 +37,7 @@ async def test_every_write_keeps_the_index_tables_exact(conn: Conn) -> None:
     early = await f.output(conn, running)  # a worker may write outputs before completing
     assert await _count(conn, "member_projects") == 1
     assert await _count(conn, "published_outputs") == 2
-    assert await _drift(conn) == []
+    assert await drift(conn) == []
 
     writes: list[tuple[Any, ...]] = [
         ("UPDATE projects SET updated_at = $1 WHERE id = $2", f.tick(), project),
@@ -84,13 +59,13 @@ async def test_every_write_keeps_the_index_tables_exact(conn: Conn) -> None:
     ]
     for statement, *args in writes:
         await conn.execute(str(statement), *args)
-        assert await _drift(conn) == [], statement
+        assert await drift(conn) == [], statement
 
     await f.member(conn, second, owner, "viewer")
     await conn.execute("DELETE FROM projects WHERE id = $1", second)
     assert await _count(conn, "member_projects") == 0
     assert await _count(conn, "published_outputs") == 0
-    assert await _drift(conn) == []
+    assert await drift(conn) == []
 
 
 async def test_a_status_heartbeat_rewrites_nothing(conn: Conn) -> None:
@@ -174,7 +149,7 @@ async def test_concurrent_writers_leave_no_drift(conn: Conn, db_url: str) -> Non
         await asyncio.gather(
             *(_writer(db_url, random.Random(seed * 10 + n), ids, 80) for n in range(6))
         )
-        assert await _drift(conn) == [], f"seed {seed}"
+        assert await drift(conn) == [], f"seed {seed}"
     assert await _count(conn, "published_outputs") > 0
 
 

@@ -11,6 +11,7 @@ import pytest
 import cli
 from bench.seed import NotEmpty, Scale, seed
 
+from .drift import drift
 from .factories import Conn, profile
 
 TINY = Scale.named("tiny")
@@ -125,3 +126,18 @@ def test_seed_command_reports_counts_and_size(
     assert "database size:" in out
     assert cli.main(["seed", "--scale", "tiny", "--quiet", "--database", db_url]) == 1
     assert "already holds data" in capsys.readouterr().err
+
+
+async def test_the_index_tables_match_the_loaded_data(conn: Conn) -> None:
+    await seed(conn, TINY)
+    assert await conn.fetchval("SELECT count(*) FROM published_outputs") > 20_000
+    assert await conn.fetchval("SELECT count(*) FROM member_projects") > 100
+    assert await drift(conn) == []
+    # The triggers are back on after the load.
+    owner = await profile(conn, "latecomer")
+    await conn.execute(
+        "INSERT INTO project_members (id, project_id, user_id, role)"
+        " SELECT gen_random_uuid(), id, $1, 'viewer' FROM projects LIMIT 1",
+        owner,
+    )
+    assert await drift(conn) == []

@@ -86,30 +86,19 @@ CROSS JOIN LATERAL (
 ) AS t (at)
 
 -- name: seed_generations
--- Generations $2..$3 over $4 sessions, with their outputs, in one statement. The first $5
--- generations go to the heavy session (number $6 + 1, the heavy project's first extra
--- session), the rest to sessions skewed towards the low numbers. Run by the project's
--- owner; ~88 % completed, the rest failed, cancelled, processing, queued or dismissed;
--- parameters carries a few KB, mostly a debug log. Completed and dismissed generations have
--- outputs (an image generation 4 in seven cases out of ten, else 1; a video generation 1),
--- all of one generation sharing created_at.
-WITH g AS (
-    INSERT INTO generations (id, session_id, user_id, model_id, prompt, negative_prompt,
-                             parameters, status, cost, created_at)
-    SELECT md5($1::int || ':generation:' || g.n)::uuid, s.id, p.owner_id,
-           CASE WHEN s.type = 'video' THEN 'gemini-veo-3.1'
-                WHEN g.h % 2 = 0 THEN 'gemini-nano-banana-pro' ELSE 'replicate-seedream-4' END,
-           'Prompt ' || g.n || ': a product shot, studio lighting, 85mm',
-           CASE WHEN g.h % 4 = 0 THEN 'blurry, text, watermark' END,
-           jsonb_build_object(
-               'aspectRatio', (ARRAY['1:1', '16:9', '9:16', '4:3'])[1 + g.h % 4],
-               'numOutputs', CASE WHEN s.type = 'video' THEN 1 ELSE 4 END,
-               'resolution', '1024x1024',
-               'seed', g.h,
-               'debugLog', repeat('[worker] step ok, latency 812 ms; ', 90)),
-           g.status,
-           CASE WHEN g.status = 'completed' THEN (g.h % 100000) / 1000000.0 END,
-           s.created_at + (g.h % (10 * 86400)) * interval '1 second'
+-- Generations $2..$3 over $4 sessions, with their outputs and the outputs' published_outputs
+-- rows (migration 0007), in one statement. The first $5 generations go to the heavy session
+-- (number $6 + 1, the heavy project's first extra session), the rest to sessions skewed
+-- towards the low numbers. Run by the project's owner; ~88 % completed, the rest failed,
+-- cancelled, processing, queued or dismissed; parameters carries a few KB, mostly a debug
+-- log. Completed and dismissed generations have outputs (an image generation 4 in seven
+-- cases out of ten, else 1; a video generation 1), all of one generation sharing created_at.
+-- (Foreign keys are checked at the end of the statement, so outputs may name generations
+-- inserted by it.)
+WITH src AS MATERIALIZED (
+    SELECT md5($1::int || ':generation:' || g.n)::uuid AS id, g.n, g.h, g.status,
+           s.id AS session_id, s.project_id, s.is_private, s.type = 'video' AS video,
+           p.owner_id, s.created_at + (g.h % (10 * 86400)) * interval '1 second' AS created_at
     FROM (
         SELECT n, h,
                CASE WHEN n <= $5::int THEN $6::int + 1
@@ -125,26 +114,51 @@ WITH g AS (
     ) AS g
     JOIN sessions s ON s.id = md5($1::int || ':session:' || g.session_n)::uuid
     JOIN projects p ON p.id = s.project_id
-    RETURNING id, model_id = 'gemini-veo-3.1' AS video, status, created_at,
-              (parameters ->> 'seed')::bigint AS h
+), generation AS (
+    INSERT INTO generations (id, session_id, user_id, model_id, prompt, negative_prompt,
+                             parameters, status, cost, created_at)
+    SELECT id, session_id, owner_id,
+           CASE WHEN video THEN 'gemini-veo-3.1'
+                WHEN h % 2 = 0 THEN 'gemini-nano-banana-pro' ELSE 'replicate-seedream-4' END,
+           'Prompt ' || n || ': a product shot, studio lighting, 85mm',
+           CASE WHEN h % 4 = 0 THEN 'blurry, text, watermark' END,
+           jsonb_build_object(
+               'aspectRatio', (ARRAY['1:1', '16:9', '9:16', '4:3'])[1 + h % 4],
+               'numOutputs', CASE WHEN video THEN 1 ELSE 4 END,
+               'resolution', '1024x1024',
+               'seed', h,
+               'debugLog', repeat('[worker] step ok, latency 812 ms; ', 90)),
+           status,
+           CASE WHEN status = 'completed' THEN (h % 100000) / 1000000.0 END,
+           created_at
+    FROM src
+), output AS (
+    INSERT INTO outputs (id, generation_id, file_url, file_type, width, height, duration,
+                         is_starred, is_approved, created_at)
+    SELECT md5($1::int || ':output:' || src.id || ':' || k)::uuid, src.id,
+           'https://cdn.loopvesper.example/seed/' || src.id || '-' || k
+           || CASE WHEN src.video THEN '.mp4' ELSE '.png' END,
+           CASE WHEN src.video THEN 'video' ELSE 'image' END,
+           CASE WHEN src.video THEN 1280 ELSE 1024 END,
+           CASE WHEN src.video THEN 720 ELSE 1024 END,
+           CASE WHEN src.video THEN 8.0 END,
+           (src.h + k) % 17 = 0, (src.h + k) % 5 = 0,
+           src.created_at + (5 + src.h % 55) * interval '1 second'
+    FROM src
+    CROSS JOIN LATERAL generate_series(
+        1,
+        CASE WHEN src.status NOT IN ('completed', 'dismissed') THEN 0
+             WHEN src.video OR src.h % 10 >= 7 THEN 1
+             ELSE 4 END) AS k
+    RETURNING id, generation_id, file_type, created_at
 )
-INSERT INTO outputs (id, generation_id, file_url, file_type, width, height, duration,
-                     is_starred, is_approved, created_at)
-SELECT md5($1::int || ':output:' || g.id || ':' || k)::uuid, g.id,
-       'https://cdn.loopvesper.example/seed/' || g.id || '-' || k
-       || CASE WHEN g.video THEN '.mp4' ELSE '.png' END,
-       CASE WHEN g.video THEN 'video' ELSE 'image' END,
-       CASE WHEN g.video THEN 1280 ELSE 1024 END,
-       CASE WHEN g.video THEN 720 ELSE 1024 END,
-       CASE WHEN g.video THEN 8.0 END,
-       (g.h + k) % 17 = 0, (g.h + k) % 5 = 0,
-       g.created_at + (5 + g.h % 55) * interval '1 second'
-FROM g
-CROSS JOIN LATERAL generate_series(
-    1,
-    CASE WHEN g.status NOT IN ('completed', 'dismissed') THEN 0
-         WHEN g.video OR g.h % 10 >= 7 THEN 1
-         ELSE 4 END) AS k
+INSERT INTO published_outputs (output_id, project_id, session_id, is_private, file_type,
+                               generation_created_at, created_at)
+SELECT o.id, src.project_id, src.session_id, src.is_private, o.file_type, src.created_at,
+       o.created_at
+FROM output o
+JOIN src ON src.id = o.generation_id
+WHERE src.status = 'completed'
 
 -- name: seed_secondary_indexes
 -- The indexes of the largest tables that back no constraint: the seeder drops them for the
@@ -161,7 +175,7 @@ ORDER BY i.indexname
 -- name: seed_sync_triggers
 -- ALTER TABLE statements that switch the index tables' insert triggers (migration 0007)
 -- off ($1 = 'DISABLE') or on ('ENABLE'): the seeder fills the index tables set-based
--- after the load instead of row by row.
+-- instead of row by row.
 SELECT format('ALTER TABLE %I %s TRIGGER %I', t.table_name, $1::text, t.trigger_name)
 FROM (VALUES ('project_members', 'member_projects_sync'),
              ('outputs', 'published_outputs_sync')) AS t (table_name, trigger_name)
@@ -182,16 +196,6 @@ INSERT INTO member_projects (project_id, user_id, updated_at)
 SELECT p.id, m.user_id, p.updated_at
 FROM project_members m
 JOIN projects p ON p.id = m.project_id
-
--- name: seed_published_outputs
--- published_outputs from the loaded outputs (what the triggers write per row).
-INSERT INTO published_outputs (output_id, project_id, session_id, is_private, file_type,
-                               generation_created_at, created_at)
-SELECT o.id, s.project_id, s.id, s.is_private, o.file_type, g.created_at, o.created_at
-FROM outputs o
-JOIN generations g ON g.id = o.generation_id
-JOIN sessions s ON s.id = g.session_id
-WHERE g.status = 'completed'
 
 -- name: seed_is_empty
 -- Whether the tables the seeder fills hold no project and no profile.
