@@ -197,6 +197,12 @@ SELECT p.id, m.user_id, p.updated_at
 FROM project_members m
 JOIN projects p ON p.id = m.project_id
 
+-- name: seed_has_lz4
+-- Whether this server was built with lz4 (a faster TOAST compression than pglz).
+SELECT coalesce('lz4' = ANY(enumvals), false)
+FROM pg_settings
+WHERE name = 'default_toast_compression'
+
 -- name: seed_is_empty
 -- Whether the tables the seeder fills hold no project and no profile.
 SELECT NOT EXISTS (SELECT 1 FROM profiles) AND NOT EXISTS (SELECT 1 FROM projects)
