@@ -1,5 +1,8 @@
--- Project card figures computed live from the base tables, per viewer: only sessions the
--- viewer sees count, and only published outputs (generation completed) in them.
+-- Project card figures computed per request, per viewer, from sessions and the
+-- published_outputs index table (migration 0007): only sessions the viewer sees count, and
+-- only published outputs (generation completed) in them. Each figure is one or a few index
+-- probes per project, except the session count, which reads one index-only range of the
+-- project's visible sessions.
 
 -- name: live_stats_by_projects
 -- For each project among $2 that $1 sees: the visible sessions (counted from the
