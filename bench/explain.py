@@ -65,7 +65,12 @@ class _Run:
     threshold: int
     results: list[Measured] = field(default_factory=list)
 
-    async def measure(self, viewer: str, statement: str, query: str, *args: Any) -> None:
+    async def measure(
+        self, viewer: str, statement: str, query: str, *args: Any
+    ) -> list[asyncpg.Record]:
+        """Runs the named block with `args` (for the rows the next statements start from),
+        then EXPLAINs it; returns the rows."""
+        rows = await self.conn.fetch(_Q[query], *args)
         text = await self.conn.fetchval(
             f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_Q[query]}", *args
         )
@@ -87,6 +92,7 @@ class _Run:
                 flags=tuple(flags),
             )
         )
+        return rows
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -135,28 +141,22 @@ async def _viewers(conn: asyncpg.Connection[Any]) -> list[tuple[str, uuid.UUID]]
 
 
 async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
-    conn = run.conn
     files, statuses = list(FILE_TYPES), list(LISTED_STATUSES)
-
-    first = await conn.fetch(_Q["projects_page_forward"], viewer, "ALL", *_bounds(PAGE + 1))
-    await run.measure(
+    first = await run.measure(
         label, "projects: first page", "projects_page_forward", viewer, "ALL", *_bounds(PAGE + 1)
     )
-    walk = await conn.fetch(_Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + PAGE + 1))
+    walk = await run.conn.fetch(
+        _Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + PAGE + 1)
+    )
     depth = min(DEEP, len(walk) - PAGE - 1)  # a full page after it, when there is one
     if depth < 1:
         depth = len(walk) // 2
     if depth >= 1:
-        row = walk[depth - 1]
-        after = Position(row["updated_at"], row["id"])
+        after = Position(walk[depth - 1]["updated_at"], walk[depth - 1]["id"])
         await run.measure(
-            label,
-            "projects: deep page",
-            "projects_page_forward",
-            viewer,
-            "ALL",
-            *_bounds(PAGE + 1, after),
-        )
+            label, "projects: deep page", "projects_page_forward",
+            viewer, "ALL", *_bounds(PAGE + 1, after),
+        )  # fmt: skip
 
     page = [row["id"] for row in first[:PAGE]]
     owners = list(dict.fromkeys(row["owner_id"] for row in first[:PAGE]))
@@ -165,85 +165,46 @@ async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
     await run.measure(label, "page: members", "members_by_projects", viewer, page)
     await run.measure(label, "page: card figures", "live_stats_by_projects", viewer, page, files)
     await run.measure(
-        label,
-        f"page: sessions(first: {NESTED}) each",
-        "sessions_page_forward",
-        viewer,
-        page,
-        None,
-        *_bounds(NESTED + 1),
-    )
+        label, f"page: sessions(first: {NESTED}) each", "sessions_page_forward",
+        viewer, page, None, *_bounds(NESTED + 1),
+    )  # fmt: skip
     await run.measure(
-        label,
-        "page: outputs(first: 3) each",
-        "gallery_page_forward",
-        viewer,
-        page,
-        files,
-        *_bounds(4),
-    )
+        label, "page: outputs(first: 3) each", "gallery_page_forward",
+        viewer, page, files, *_bounds(4),
+    )  # fmt: skip
 
-    project = await conn.fetchval(_Q["explain_largest_project"], viewer)
+    project = await run.conn.fetchval(_Q["explain_largest_project"], viewer)
     if project is None:
         return
+    largest = [project]
     await run.measure(
-        label, "largest project: card figures", "live_stats_by_projects", viewer, [project], files
+        label, "largest project: card figures", "live_stats_by_projects", viewer, largest, files
     )
-    sessions = await conn.fetch(
-        _Q["sessions_page_forward"], viewer, [project], None, *_bounds(PAGE + 1)
-    )
+    sessions = await run.measure(
+        label, "largest project: sessions page", "sessions_page_forward",
+        viewer, largest, None, *_bounds(PAGE + 1),
+    )  # fmt: skip
     await run.measure(
-        label,
-        "largest project: sessions page",
-        "sessions_page_forward",
-        viewer,
-        [project],
-        None,
-        *_bounds(PAGE + 1),
-    )
+        label, "largest project: sessions by id", "sessions_by_ids",
+        viewer, [row["id"] for row in sessions],
+    )  # fmt: skip
+    gallery = await run.measure(
+        label, f"largest project: gallery page of {GALLERY}", "gallery_page_forward",
+        viewer, largest, files, *_bounds(GALLERY + 1),
+    )  # fmt: skip
     await run.measure(
-        label,
-        "largest project: sessions by id",
-        "sessions_by_ids",
-        viewer,
-        [row["id"] for row in sessions],
-    )
-    gallery = await conn.fetch(
-        _Q["gallery_page_forward"], viewer, [project], files, *_bounds(GALLERY + 1)
-    )
-    await run.measure(
-        label,
-        f"largest project: gallery page of {GALLERY}",
-        "gallery_page_forward",
-        viewer,
-        [project],
-        files,
-        *_bounds(GALLERY + 1),
-    )
-    await run.measure(
-        label,
-        "largest project: outputs by id",
-        "outputs_by_ids",
-        viewer,
-        [row["id"] for row in gallery],
-    )
+        label, "largest project: outputs by id", "outputs_by_ids",
+        viewer, [row["id"] for row in gallery],
+    )  # fmt: skip
 
-    session = await conn.fetchval(_Q["explain_largest_session"], viewer, project)
+    session = await run.conn.fetchval(_Q["explain_largest_session"], viewer, project)
     if session is None:
         return
-    generations = await conn.fetch(
-        _Q["generations_page_forward"], viewer, [session], statuses, *_bounds(PAGE + 1)
-    )
+    generations = await run.measure(
+        label, "largest session: generations page", "generations_page_forward",
+        viewer, [session], statuses, *_bounds(PAGE + 1),
+    )  # fmt: skip
     ids = [row["id"] for row in generations]
-    await run.measure(
-        label,
-        "largest session: generations page",
-        "generations_page_forward",
-        viewer,
-        [session],
-        statuses,
-        *_bounds(PAGE + 1),
-    )
     await run.measure(
         label, "largest session: generations by id", "generations_by_ids", viewer, ids
     )
