@@ -37,6 +37,8 @@ def _check_connection(url: str) -> None:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    import psycopg
+
     from db import migrate
 
     url = _database(settings)
@@ -55,7 +57,14 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rolled back {len(rolled)} migration(s): {', '.join(rolled) or '-'}")
         return 0
     else:
-        applied = migrate.apply(url)
+        try:
+            applied = migrate.apply(url)
+        except psycopg.Error as exc:
+            # The failed migration was rolled back (or, if not transactional, left for a
+            # rerun to finish); the ones before it stay applied.
+            print(f"vesper: a migration failed: {exc.diag.message_primary or exc}", file=sys.stderr)
+            print(f"still pending: {', '.join(migrate.pending(url))}", file=sys.stderr)
+            return 1
     print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
     return 0
 

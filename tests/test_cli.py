@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import pytest
 
 import cli
@@ -39,6 +42,30 @@ def test_migrate_then_demo_on_an_empty_database(
     assert "demo data: loaded" in capsys.readouterr().out
     assert cli.main(["migrate", "--rollback-all"]) == 0
     assert "0002_visibility, 0001_baseline" in capsys.readouterr().out
+
+
+def test_a_failing_migration_is_a_clear_error(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_db_url)
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["migrate", "--rollback-all"]) == 0
+    capsys.readouterr()
+    # A table in the way of 0007: it fails, the migrations before it stay applied.
+    asyncio.run(_execute(empty_db_url, "CREATE TABLE member_projects (id int)"))
+    assert cli.main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert 'a migration failed: relation "member_projects" already exists' in err
+    assert "still pending: 0007_index_tables, 0008_index_tables_backfill" in err
+    assert "Traceback" not in err
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def test_unreachable_database_is_one_clear_line(
