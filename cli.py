@@ -1,4 +1,4 @@
-"""The `vesper` command: run, serve, migrate, demo data, seed, explain, tokens, schema."""
+"""The `vesper` command: run, serve, migrate, demo data, seed, explain, stats, tokens, schema."""
 
 from __future__ import annotations
 
@@ -165,6 +165,39 @@ def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if any(m.flags for m in results) else 0
 
 
+def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    import asyncpg
+
+    from db.stats import repair
+
+    try:
+        project = uuid.UUID(args.project) if args.project else None
+    except ValueError:
+        print(
+            f"vesper: --project must be a project id (a UUID), got {args.project!r}",
+            file=sys.stderr,
+        )
+        return 2
+    url = asyncpg_url(args.database) if args.database else _database(settings)
+    _check_connection(url)
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(url)
+        try:
+            return await repair(conn, project=project, dry_run=args.dry_run)
+        finally:
+            await conn.close()
+
+    report = asyncio.run(run())
+    print(
+        f"checked {report.checked}, drifted {report.drifted}, repaired {report.repaired}"
+        + (" (dry run)" if args.dry_run else "")
+    )
+    return 0
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Authorization: Bearer {_token_for(settings, args.user)}")
     return 0
@@ -243,6 +276,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     exp.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     exp.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
     exp.set_defaults(handler=cmd_explain)
+    sts = sub.add_parser("stats", help="the project_stats read model")
+    sts_sub = sts.add_subparsers(dest="stats_command", required=True)
+    rep = sts_sub.add_parser(
+        "repair", help="recompute project_stats rows that differ from the base tables"
+    )
+    rep.add_argument("--project", help="only this project id")
+    rep.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    rep.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
+    rep.set_defaults(handler=cmd_stats_repair)
     tok = sub.add_parser("token", help="print an Authorization header for a demo user")
     tok.add_argument("--user", required=True)
     tok.set_defaults(handler=cmd_token)

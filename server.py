@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from auth import tokens
 from auth.viewer import viewer_for
-from db import migrate
+from db import migrate, stats
 from db.pool import create_pool, resolve_database_url
 from loaders import build_loaders
 from observability import querystats
@@ -112,6 +112,7 @@ class GraphQLApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema: strawberry.Schema = build_schema(settings)
+        self.stats_source = stats.SOURCES[settings.stats_source]
 
     async def handle(self, request: Request) -> Response:
         rid = request_id(request.scope)
@@ -167,7 +168,7 @@ class GraphQLApp:
                 settings=self.settings,
                 pool=pool,
                 request_id=rid,
-                loaders=build_loaders(pool, viewer),
+                loaders=build_loaders(pool, viewer, stats_source=self.stats_source),
                 authenticated=viewer,
                 auth_problem=problem,
             )

@@ -67,6 +67,7 @@ class Settings:
     max_body_bytes: int = 100 * 1024
     max_page_size: int = 100
     max_node_ids: int = 100
+    stats_source: str = "read_model"  # card figures: "read_model" (project_stats) or "live"
 
     @property
     def production(self) -> bool:
@@ -83,6 +84,11 @@ class Settings:
             if mode == "production":
                 raise ConfigError("VESPER_JWT_SECRET is required when VESPER_ENV=production")
             secret = DEV_JWT_SECRET
+        stats_source = env.get("VESPER_STATS_SOURCE") or "read_model"
+        if stats_source not in {"read_model", "live"}:
+            raise ConfigError(
+                f"VESPER_STATS_SOURCE must be 'read_model' or 'live', got {stats_source!r}"
+            )
         database_url = env.get("DATABASE_URL") or None
         if database_url is not None:
             yoyo_url(database_url)  # validates the scheme early, with a clear message
@@ -102,6 +108,7 @@ class Settings:
             max_aliases=_int(env, "VESPER_MAX_ALIASES", 30),
             max_tokens=_int(env, "VESPER_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "VESPER_MAX_BODY_BYTES", 100 * 1024),
+            stats_source=stats_source,
         )
 
 

@@ -159,12 +159,13 @@ async def seed(
         for index in indexes:
             await conn.execute(index["indexdef"])
             report("indexes", 1)
+        await conn.execute(_Q["seed_project_stats"])
         for statement in toggles["ENABLE"]:
             await conn.execute(statement)
     # Statistics for everything; the visibility map for the tables whose counts are read
     # from an index alone (as autovacuum would have it on a live database).
     await conn.execute("ANALYZE")
-    await conn.execute("VACUUM projects, project_members, sessions, member_projects")
+    await conn.execute("VACUUM projects, project_members, sessions, member_projects, project_stats")
     row = await conn.fetchrow(_Q["seed_counts"])
     assert row is not None
     counts = {key: int(value) for key, value in dict(row).items() if key != "bytes"}

@@ -1,6 +1,8 @@
-"""Project card figures (session count, thumbnail, last activity) for one viewer.
+"""Project card figures (session count, thumbnail, last activity) for one viewer, and the
+repair of the project_stats read model.
 
-`StatsSource` is what the stats loader calls; `live_stats` computes from the base tables.
+`StatsSource` is what the stats loader calls: `live_stats` computes the figures now,
+`stored_stats` reads the read model (migration 0009). Both answer for the viewer's class.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
-from .outputs import FILE_TYPES
+import asyncpg
+
 from .sql import load_queries
 from .types import Executor
 
 _Q = load_queries("stats")
+_FIRST = uuid.UUID(int=0)
+REPAIR_BATCH = 500  # projects compared per statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,55 @@ StatsSource: TypeAlias = Callable[..., Awaitable[list[StatsRow]]]
 async def live_stats(
     db: Executor, *, viewer: uuid.UUID, project_ids: list[uuid.UUID]
 ) -> list[StatsRow]:
-    """Figures of the visible projects among `project_ids`, computed on the spot (from the
-    base tables and the published_outputs index table)."""
-    rows = await db.fetch(_Q["live_stats_by_projects"], viewer, project_ids, list(FILE_TYPES))
+    """Figures of the visible projects among `project_ids`, computed on the spot."""
+    rows = await db.fetch(_Q["live_stats_by_projects"], viewer, project_ids)
     return [StatsRow(**dict(row)) for row in rows]
+
+
+async def stored_stats(
+    db: Executor, *, viewer: uuid.UUID, project_ids: list[uuid.UUID]
+) -> list[StatsRow]:
+    """Figures of the visible projects among `project_ids`, read from project_stats."""
+    rows = await db.fetch(_Q["stored_stats_by_projects"], viewer, project_ids)
+    return [StatsRow(**dict(row)) for row in rows]
+
+
+SOURCES: dict[str, StatsSource] = {"live": live_stats, "read_model": stored_stats}
+
+
+@dataclass(frozen=True, slots=True)
+class RepairReport:
+    checked: int  # projects compared
+    drifted: int  # of those, rows missing or different from a recomputation
+    repaired: int  # of those, rows recomputed
+
+
+async def repair(
+    conn: asyncpg.Connection[Any],
+    *,
+    project: uuid.UUID | None = None,
+    dry_run: bool = False,
+    batch: int = REPAIR_BATCH,
+) -> RepairReport:
+    """Compares project_stats with the base tables, `batch` projects per statement (every
+    project, or only `project`), and recomputes the rows that differ unless `dry_run`.
+
+    Each comparison reads one snapshot in which the writes' triggers have either fully run
+    or not at all, so a difference is real drift, never a write in flight; each repair
+    recomputes under the row lock, like the triggers.
+    """
+    checked = drifted = repaired = 0
+    after = _FIRST
+    while True:
+        row = await conn.fetchrow(_Q["stats_drift"], after, batch, project)
+        assert row is not None
+        if row["checked"] == 0:
+            break
+        checked += row["checked"]
+        found: list[uuid.UUID] = list(row["drifted"])
+        drifted += len(found)
+        if found and not dry_run:
+            await conn.execute(_Q["stats_refresh"], found)
+            repaired += len(found)
+        after = row["last_id"]
+    return RepairReport(checked, drifted, repaired)

@@ -2,7 +2,7 @@
 
 Every loader answers only what the viewer may see (the SQL applies visibility), so a
 loader can be handed any id. `stats_source` picks where the project card figures come
-from (live aggregation today; a read model can be swapped in without touching resolvers).
+from: the project_stats read model (default) or live computation (db/stats.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from db.outputs import OutputRow
 from db.profiles import ProfileRow
 from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
-from db.stats import StatsRow, StatsSource, live_stats
+from db.stats import StatsRow, StatsSource, stored_stats
 
 from .batch import ByIdLoader, GroupLoader, PageKey, PageLoader
 
@@ -44,7 +44,7 @@ class Loaders:
 
 
 def build_loaders(
-    pool: asyncpg.Pool[Any], viewer: Viewer | None, *, stats_source: StatsSource = live_stats
+    pool: asyncpg.Pool[Any], viewer: Viewer | None, *, stats_source: StatsSource = stored_stats
 ) -> Loaders:
     # Without a viewer every root field fails before loading; a null id sees nothing.
     me: Any = viewer.id if viewer else None

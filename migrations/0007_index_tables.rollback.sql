@@ -9,6 +9,7 @@ DROP FUNCTION vesper_published_on_session();
 DROP FUNCTION vesper_published_on_generation();
 DROP FUNCTION vesper_published_on_output();
 DROP FUNCTION vesper_publish(uuid, uuid);
+DROP FUNCTION vesper_session_lock_key(uuid);
 DROP FUNCTION vesper_member_projects_on_project();
 DROP FUNCTION vesper_member_projects_on_member();
 DROP TABLE published_outputs;

@@ -13,13 +13,17 @@
 --
 -- Both are kept exact by triggers in the transaction of each write, whoever writes
 -- (this API or the existing application during a rollout). Concurrency: a trigger that
--- copies a value from another row first takes FOR SHARE on that row, and every write that
--- changes such a value holds that row's update lock while its own trigger rewrites the
+-- copies a value from another row first locks that value against change, and every write
+-- that changes such a value holds the matching lock while its own trigger rewrites the
 -- copies. The two therefore serialise, and whichever runs second reads the other's
--- committed result (each trigger statement takes a fresh snapshot under READ COMMITTED).
--- The values copied: projects.updated_at; generations.status, session_id, created_at;
--- sessions.project_id, is_private. Heartbeat updates of generations.parameters fire
--- nothing.
+-- committed result (each trigger statement takes a fresh snapshot under READ COMMITTED):
+-- * projects.updated_at: FOR SHARE on the project row (its update holds the row lock);
+-- * generations.status, session_id, created_at: FOR SHARE on the generation row;
+-- * sessions.project_id, is_private: a transaction-scoped advisory lock on the session,
+--   shared by writers of published_outputs rows, exclusive for the session's own trigger.
+--   (A row lock on the session would be taken after the generation's, and a session
+--   deleted with its generations locks them the other way round: a deadlock.)
+-- Heartbeat updates of generations.parameters fire nothing.
 --
 -- Created empty with their indexes (cheap: nothing to lock for long); 0008 backfills them
 -- in batches.
@@ -98,19 +102,25 @@ EXECUTE FUNCTION vesper_member_projects_on_project();
 
 -- published_outputs ----------------------------------------------------------------------
 
+-- The advisory lock key of a session's published_outputs rows.
+CREATE FUNCTION vesper_session_lock_key(session uuid)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT hashtextextended('vesper.session:' || session::text, 0)
+$$;
+
 -- Rewrites the rows of `generation`'s outputs (all of them, or only `output`):
 -- present exactly when the generation is completed. The caller holds the generation's row
--- lock (it updates the row) or FOR SHARE on it; the session is locked here.
+-- lock (it updates the row) or FOR SHARE on it; the session's privacy is held here.
 CREATE FUNCTION vesper_publish(generation uuid, output uuid)
 RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM 1
-    FROM sessions s
-    JOIN generations g ON g.session_id = s.id
-    WHERE g.id = generation
-    FOR SHARE OF s;
+    PERFORM pg_advisory_xact_lock_shared(vesper_session_lock_key(g.session_id))
+    FROM generations g
+    WHERE g.id = generation;
 
     DELETE FROM published_outputs po
     USING outputs o
@@ -180,6 +190,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(vesper_session_lock_key(OLD.id));
     UPDATE published_outputs
     SET project_id = NEW.project_id, is_private = NEW.is_private, session_id = NEW.id
     WHERE session_id = OLD.id;

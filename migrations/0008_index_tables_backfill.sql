@@ -1,8 +1,9 @@
 -- Fills the index tables of 0007 from the base tables, online: batches of 10,000 rows in
 -- primary-key order, each its own transaction (COMMIT inside DO needs a migration that is
 -- not wrapped in one), so no lock or snapshot is held for long. The triggers of 0007 are
--- already keeping rows exact for every write since then; a batch locks (FOR SHARE) the rows
--- it copies values from, so it cannot copy a value that a concurrent write is changing,
+-- already keeping rows exact for every write since then; a batch locks what it copies
+-- values from as they do (FOR SHARE on outputs and generations, the session's advisory
+-- lock), so it cannot copy a value that a concurrent write is changing,
 -- and ON CONFLICT DO NOTHING leaves alone a row a trigger has already written.
 -- depends: 0007_index_tables
 -- transactional: false
@@ -51,8 +52,9 @@ BEGIN
         FROM outputs o
         JOIN generations g ON g.id = o.generation_id
         JOIN sessions s ON s.id = g.session_id
+        CROSS JOIN LATERAL pg_advisory_xact_lock_shared(vesper_session_lock_key(s.id)) l
         WHERE o.id > low AND (o.id <= high OR high IS NULL) AND g.status = 'completed'
-        FOR SHARE OF o, g, s
+        FOR SHARE OF o, g
         ON CONFLICT (output_id) DO NOTHING;
         COMMIT;
         EXIT WHEN high IS NULL;

@@ -173,12 +173,15 @@ WHERE i.schemaname = current_schema()
 ORDER BY i.indexname
 
 -- name: seed_sync_triggers
--- ALTER TABLE statements that switch the index tables' insert triggers (migration 0007)
--- off ($1 = 'DISABLE') or on ('ENABLE'): the seeder fills the index tables set-based
--- instead of row by row.
+-- ALTER TABLE statements that switch the insert triggers of the index tables (migration
+-- 0007) and of project_stats (0009) off ($1 = 'DISABLE') or on ('ENABLE'): the seeder
+-- fills them set-based instead of row by row.
 SELECT format('ALTER TABLE %I %s TRIGGER %I', t.table_name, $1::text, t.trigger_name)
 FROM (VALUES ('project_members', 'member_projects_sync'),
-             ('outputs', 'published_outputs_sync')) AS t (table_name, trigger_name)
+             ('outputs', 'published_outputs_sync'),
+             ('projects', 'project_stats_sync'),
+             ('sessions', 'project_stats_sync'),
+             ('published_outputs', 'project_stats_sync')) AS t (table_name, trigger_name)
 
 -- name: seed_index_table_keys
 -- The primary and foreign keys of the index tables, to drop for the load and add back
@@ -197,6 +200,10 @@ SELECT p.id, m.user_id, p.updated_at
 FROM project_members m
 JOIN projects p ON p.id = m.project_id
 
+-- name: seed_project_stats
+-- project_stats for every loaded project (what the triggers maintain), one pass.
+SELECT vesper_stats_refresh(ARRAY(SELECT id FROM projects), true, true)
+
 -- name: seed_has_lz4
 -- Whether this server was built with lz4 (a faster TOAST compression than pglz).
 SELECT coalesce('lz4' = ANY(enumvals), false)
@@ -210,7 +217,7 @@ SELECT NOT EXISTS (SELECT 1 FROM profiles) AND NOT EXISTS (SELECT 1 FROM project
 -- name: seed_truncate
 -- Empties every table the seeder fills (and what hangs off them).
 TRUNCATE profiles, projects, project_members, sessions, generations, generation_jobs, outputs,
-         member_projects, published_outputs
+         member_projects, published_outputs, project_stats
 CASCADE
 
 -- name: seed_counts
