@@ -16,6 +16,7 @@ import pytest
 import cli
 from db import migrate
 from db.stats import live_stats, repair, stored_stats
+from settings import ConfigError, Settings
 
 from . import factories as f
 from .factories import Conn
@@ -240,3 +241,10 @@ def test_stats_repair_command(db_url: str, capsys: pytest.CaptureFixture[str]) -
     assert "checked 0, drifted 0, repaired 0 (dry run)" in capsys.readouterr().out
     assert cli.main(["stats", "repair", "--project", "nope", "--database", db_url]) == 2
     assert "--project must be a project id" in capsys.readouterr().err
+
+
+def test_the_stats_source_setting() -> None:
+    assert Settings.from_env({}).stats_source == "read_model"
+    assert Settings.from_env({"VESPER_STATS_SOURCE": "live"}).stats_source == "live"
+    with pytest.raises(ConfigError, match="VESPER_STATS_SOURCE"):
+        Settings.from_env({"VESPER_STATS_SOURCE": "cache"})

@@ -114,6 +114,13 @@ OWNER_VIEW = {
 }
 
 
+# The card rules hold through both sources of the card figures (the read model, live).
+BOTH_STATS_SOURCES = pytest.mark.parametrize(
+    "settings", [{"stats_source": "read_model"}, {"stats_source": "live"}], indirect=True
+)
+
+
+@BOTH_STATS_SOURCES
 @pytest.mark.parametrize(
     ("who", "role"), [("adam", "ADMIN"), ("edna", "EDITOR"), ("vic", "VIEWER")]
 )
@@ -129,6 +136,7 @@ async def test_member_of_any_role_sees_only_public_sessions_in_the_card(
     assert _names(card["outputs"], "fileUrl") == ["https://cdn.example/Studio public.png"]
 
 
+@BOTH_STATS_SOURCES
 async def test_owner_sees_private_sessions_and_their_newest_image(
     client: httpx.AsyncClient, world: World
 ) -> None:
@@ -141,6 +149,7 @@ async def test_owner_sees_private_sessions_and_their_newest_image(
     ]
 
 
+@BOTH_STATS_SOURCES
 async def test_shared_project_outsider_sees_public_sessions_without_a_role(
     client: httpx.AsyncClient, world: World
 ) -> None:
@@ -152,6 +161,7 @@ async def test_shared_project_outsider_sees_public_sessions_without_a_role(
     assert _names(card["outputs"], "fileUrl") == ["https://cdn.example/Showcase public.png"]
 
 
+@BOTH_STATS_SOURCES
 async def test_unrelated_user_cannot_see_a_project_that_is_not_shared(
     client: httpx.AsyncClient, world: World
 ) -> None:
