@@ -109,10 +109,19 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bench.seed import NotEmpty, Scale, seed
+    from db import migrate
 
     scale = Scale.named(args.scale)
     url = asyncpg_url(args.database) if args.database else _database(settings)
     _check_connection(url)
+    pending = migrate.pending(url)
+    if pending:
+        print(
+            f"vesper: the database has pending migrations ({', '.join(pending)}): "
+            "run `vesper migrate` first",
+            file=sys.stderr,
+        )
+        return 1
     total = scale.users + scale.projects + scale.sessions + scale.generations
     bar = tqdm(total=total, unit="rows", desc=f"seed {scale.name}", disable=args.quiet)
 

@@ -141,3 +141,10 @@ async def test_the_index_tables_match_the_loaded_data(conn: Conn) -> None:
         owner,
     )
     assert await drift(conn) == []
+
+
+def test_seed_command_refuses_a_database_with_pending_migrations(
+    empty_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["seed", "--scale", "tiny", "--quiet", "--database", empty_db_url]) == 1
+    assert "pending migrations (0001_baseline" in capsys.readouterr().err
