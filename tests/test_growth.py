@@ -2,15 +2,21 @@
 touches under 1.5 times the buffers per row returned at ten times the data, and the explain
 check flags a statement whose index is gone.
 
-The two sizes are 3x and 30x tiny (3% and 30% of small): at tiny some pages are not full
-(10 shared projects in all) and most indexes are a single page, so the first levels of
-every B-tree would be counted as growth. Per row returned, because a page that is not full
-at the smaller size returns fewer rows; a statement within SLACK buffers of its smaller
-self (a single-row lookup whose index gained a level) is not growth either."""
+The two sizes are 10x tiny and small (10% and 100% of small). Below that, tables of a few
+hundred rows have one-page indexes and are scanned whole, so going up tenfold from there
+counts the first level of every B-tree (and the planner's switch from scans to probes) as
+growth: 3x vs 30x tiny passes on PostgreSQL 18 and fails on 15 for the cards, whose ~5 index
+descents per project each gain a level. Per row returned, because a page that is not full
+at the smaller size returns fewer rows. A statement within SLACK buffers plus one per row
+returned of its smaller self is not growth either: that is a lookup per row whose index
+gained a level, or a table of a page or two read whole at the smaller size (the owners'
+profiles: 100 rows, then 1,000)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,8 +26,8 @@ from bench.explain import Measured, explain
 from bench.seed import Scale, seed
 from tests.conftest import temporary_database
 
-SMALLER = Scale.scaled("3x tiny", 0.03)
-LARGER = Scale.scaled("30x tiny", 0.3)
+SMALLER = Scale.scaled("10x tiny", 0.1)
+LARGER = Scale.named("small")
 GROWTH = 1.5
 SLACK = 10
 
@@ -44,7 +50,7 @@ def _by_statement(results: list[Measured]) -> dict[tuple[str, str], Measured]:
 
 
 async def test_hot_statement_buffers_do_not_grow_with_the_data(
-    server_url: str, template_name: str, capsys: Any
+    server_url: str, template_name: str, capsys: Any, tmp_path: Path
 ) -> None:
     async with (
         temporary_database(server_url, template=template_name) as small_url,
@@ -61,20 +67,23 @@ async def test_hot_statement_buffers_do_not_grow_with_the_data(
             key: (_per_row(small[key]), _per_row(large[key]))
             for key in common
             if _per_row(large[key]) >= GROWTH * _per_row(small[key])
-            and large[key].buffers - small[key].buffers > SLACK
+            and large[key].buffers - small[key].buffers > SLACK + large[key].rows
         }
         assert grown == {}
-        # At 30x tiny the tables are big enough for the planner to prefer the indexes.
+        # At small the tables are big enough for the planner to prefer the indexes.
         assert [m.flags for m in large.values() if m.flags] == []
 
-        # Without the gallery's index the gallery statements read published_outputs whole.
-        conn = await asyncpg.connect(large_url)
+        # Without the gallery's index the gallery statements read published_outputs whole
+        # (checked on the smaller database, where that is quick).
+        conn = await asyncpg.connect(small_url)
         try:
             await conn.execute("DROP INDEX published_outputs_gallery_idx")
             await conn.execute("ANALYZE published_outputs")
-            flagged = {m.statement for m in await explain(conn) if m.flags}
         finally:
             await conn.close()
-        assert "largest project: gallery page of 40" in flagged
-        assert await asyncio.to_thread(cli.main, ["explain", "--database", large_url]) == 1
+        report = tmp_path / "explain.json"
+        argv = ["explain", "--database", small_url, "--json", str(report)]
+        assert await asyncio.to_thread(cli.main, argv) == 1
         assert "flagged" in capsys.readouterr().out
+        flagged = {m["statement"] for m in json.loads(report.read_text()) if m["flags"]}
+        assert "largest project: gallery page of 40" in flagged
