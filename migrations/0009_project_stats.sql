@@ -163,18 +163,20 @@ CREATE TRIGGER project_stats_sync
 AFTER INSERT ON projects REFERENCING NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION vesper_stats_on_project_insert();
 
-CREATE FUNCTION vesper_stats_on_session()
+-- Recomputes the figures of the project(s) of the row written: the counts when fired on
+-- sessions (TG_ARGV[0] = 'sessions'), the thumbnails and last activity on
+-- published_outputs ('outputs'). A move touches both projects.
+CREATE FUNCTION vesper_stats_on_row()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    projects uuid[];
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM vesper_stats_refresh(ARRAY[NEW.project_id], true, false);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM vesper_stats_refresh(ARRAY[OLD.project_id], true, false);
-    ELSE
-        PERFORM vesper_stats_refresh(ARRAY[OLD.project_id, NEW.project_id], true, false);
-    END IF;
+    projects := CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.project_id]
+                           WHEN 'DELETE' THEN ARRAY[OLD.project_id]
+                           ELSE ARRAY[OLD.project_id, NEW.project_id] END;
+    PERFORM vesper_stats_refresh(projects, TG_ARGV[0] = 'sessions', TG_ARGV[0] = 'outputs');
     RETURN NULL;
 END
 $$;
@@ -184,28 +186,12 @@ $$;
 CREATE CONSTRAINT TRIGGER project_stats_sync
 AFTER INSERT OR DELETE OR UPDATE OF project_id, is_private ON sessions
 DEFERRABLE INITIALLY DEFERRED
-FOR EACH ROW EXECUTE FUNCTION vesper_stats_on_session();
-
-CREATE FUNCTION vesper_stats_on_published()
-RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM vesper_stats_refresh(ARRAY[NEW.project_id], false, true);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM vesper_stats_refresh(ARRAY[OLD.project_id], false, true);
-    ELSE
-        PERFORM vesper_stats_refresh(ARRAY[OLD.project_id, NEW.project_id], false, true);
-    END IF;
-    RETURN NULL;
-END
-$$;
+FOR EACH ROW EXECUTE FUNCTION vesper_stats_on_row('sessions');
 
 CREATE CONSTRAINT TRIGGER project_stats_sync
 AFTER INSERT OR DELETE OR UPDATE ON published_outputs
 DEFERRABLE INITIALLY DEFERRED
-FOR EACH ROW EXECUTE FUNCTION vesper_stats_on_published();
+FOR EACH ROW EXECUTE FUNCTION vesper_stats_on_row('outputs');
 
 -- The thumbnail carries the output's URL.
 CREATE FUNCTION vesper_stats_on_output_url()
