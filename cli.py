@@ -9,10 +9,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from settings import ConfigError, Settings, asyncpg_url
+
+T = TypeVar("T")
 
 
 def _database(settings: Settings) -> str:
@@ -34,6 +36,27 @@ def _check_connection(url: str) -> None:
         await conn.close()
 
     asyncio.run(ping())
+
+
+def _target(settings: Settings, args: argparse.Namespace) -> str:
+    """The database a tool command works on (`--database`, else the server's), reachable."""
+    url = asyncpg_url(args.database) if args.database else _database(settings)
+    _check_connection(url)
+    return url
+
+
+def _on_connection(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Runs `work` with one connection to `url`, closed afterwards."""
+    import asyncpg
+
+    async def run() -> T:
+        conn = await asyncpg.connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -105,15 +128,13 @@ def _token_for(settings: Settings, username: str) -> str:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncpg
     from tqdm import tqdm
 
     from bench.seed import NotEmpty, Scale, seed
     from db import migrate
 
     scale = Scale.named(args.scale)
-    url = asyncpg_url(args.database) if args.database else _database(settings)
-    _check_connection(url)
+    url = _target(settings, args)
     pending = migrate.pending(url)
     if pending:
         print(
@@ -130,15 +151,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         if table not in ("indexes", "index tables"):
             bar.update(rows)
 
-    async def load() -> Any:
-        conn = await asyncpg.connect(url)
-        try:
-            return await seed(conn, scale, seed=args.seed, replace=args.replace, progress=progress)
-        finally:
-            await conn.close()
+    def load(conn: Any) -> Awaitable[Any]:
+        return seed(conn, scale, seed=args.seed, replace=args.replace, progress=progress)
 
     try:
-        report = asyncio.run(load())
+        report = _on_connection(url, load)
     except NotEmpty as exc:
         print(f"vesper: {exc}", file=sys.stderr)
         return 1
@@ -151,21 +168,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncpg
-
     from bench.explain import explain, report
 
-    url = asyncpg_url(args.database) if args.database else _database(settings)
-    _check_connection(url)
-
-    async def measure() -> Any:
-        conn = await asyncpg.connect(url)
-        try:
-            return await explain(conn, threshold=args.threshold)
-        finally:
-            await conn.close()
-
-    results = asyncio.run(measure())
+    url = _target(settings, args)
+    results = _on_connection(url, lambda conn: explain(conn, threshold=args.threshold))
     for line in report(results, label=args.scale_label, shapes=args.shapes):
         print(line)
     if args.json:
@@ -177,8 +183,6 @@ def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
     import uuid
 
-    import asyncpg
-
     from db.stats import repair
 
     try:
@@ -189,17 +193,8 @@ def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    url = asyncpg_url(args.database) if args.database else _database(settings)
-    _check_connection(url)
-
-    async def run() -> Any:
-        conn = await asyncpg.connect(url)
-        try:
-            return await repair(conn, project=project, dry_run=args.dry_run)
-        finally:
-            await conn.close()
-
-    report = asyncio.run(run())
+    url = _target(settings, args)
+    report = _on_connection(url, lambda conn: repair(conn, project=project, dry_run=args.dry_run))
     print(
         f"checked {report.checked}, drifted {report.drifted}, repaired {report.repaired}"
         + (" (dry run)" if args.dry_run else "")
