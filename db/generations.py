@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +14,7 @@ import asyncpg
 
 from .keyset import Keyset
 from .sql import load_queries
-from .types import Executor
+from .types import Connection, Executor
 
 _Q = load_queries("generations")
 
@@ -69,3 +70,46 @@ async def generations_pages(
         keyset.limit,
     )
     return [_row(r) for r in rows]
+
+
+async def insert_generation(
+    conn: Connection,
+    *,
+    session: uuid.UUID,
+    user: uuid.UUID,
+    model_id: str,
+    prompt: str,
+    negative_prompt: str | None,
+    parameters: str,
+) -> uuid.UUID:
+    """A new processing generation; `parameters` is JSON text. Moves the session's
+    updated_at."""
+    new_id: uuid.UUID = await conn.fetchval(
+        _Q["insert_generation"], session, user, model_id, prompt, negative_prompt, parameters
+    )
+    return new_id
+
+
+async def set_status(
+    conn: Connection, *, generation: uuid.UUID, status: str, cost: Decimal | None = None
+) -> None:
+    await conn.execute(_Q["set_generation_status"], generation, status, cost)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutput:
+    file_url: str
+    file_type: str  # image | video
+    width: int | None
+    height: int | None
+    duration: float | None
+
+
+async def insert_outputs(
+    conn: Connection, *, generation: uuid.UUID, outputs: Sequence[NewOutput]
+) -> None:
+    if not outputs:
+        return
+    columns = ("file_url", "file_type", "width", "height", "duration")
+    arrays = [[getattr(output, column) for output in outputs] for column in columns]
+    await conn.execute(_Q["insert_outputs"], generation, *arrays)

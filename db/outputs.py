@@ -8,7 +8,7 @@ from datetime import datetime
 
 from .keyset import Keyset
 from .sql import load_queries
-from .types import Executor
+from .types import Connection, Executor
 
 _Q = load_queries("outputs")
 
@@ -70,3 +70,14 @@ async def gallery_pages(
         project_id = values.pop("project_id")
         result.append((project_id, OutputRow(**values)))
     return result
+
+
+async def update_output(
+    conn: Connection, *, output: uuid.UUID, is_starred: bool | None, is_approved: bool | None
+) -> None:
+    """Sets the given flags (None: keep)."""
+    await conn.execute(_Q["update_output"], output, is_starred, is_approved)
+
+
+async def delete_output(conn: Connection, *, output: uuid.UUID) -> None:
+    await conn.execute(_Q["delete_output"], output)

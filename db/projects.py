@@ -1,4 +1,5 @@
-"""Projects: the visible page, lookups by id, members (db/queries/projects.sql)."""
+"""Projects: the visible page, lookups by id, members, and their writes
+(db/queries/projects.sql)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from .errors import reference_gone
 from .keyset import Keyset
 from .sql import load_queries
-from .types import Executor
+from .types import Change, Connection, Executor
 
 _Q = load_queries("projects")
 
@@ -57,3 +59,54 @@ async def members_by_projects(
 ) -> list[MemberRow]:
     rows = await db.fetch(_Q["members_by_projects"], viewer, project_ids)
     return [MemberRow(**dict(row)) for row in rows]
+
+
+async def insert_project(
+    conn: Connection, *, owner: uuid.UUID, name: str, description: str | None, is_shared: bool
+) -> uuid.UUID:
+    new_id: uuid.UUID = await conn.fetchval(
+        _Q["insert_project"], owner, name, description, is_shared
+    )
+    return new_id
+
+
+async def update_project(
+    conn: Connection,
+    *,
+    project: uuid.UUID,
+    name: str | None,
+    description: Change[str],
+    cover_image_url: Change[str],
+    is_shared: bool | None,
+) -> None:
+    """Sets the given values (None: keep; a `Change` says whether to set a nullable one)."""
+    await conn.execute(
+        _Q["update_project"],
+        project,
+        name,
+        description.value,
+        cover_image_url.value,
+        is_shared,
+        description.given,
+        cover_image_url.given,
+    )
+
+
+async def delete_project(conn: Connection, *, project: uuid.UUID) -> None:
+    await conn.execute(_Q["delete_project"], project)
+
+
+async def upsert_member(
+    conn: Connection, *, project: uuid.UUID, user: uuid.UUID, role: str
+) -> bool:
+    """Adds `user` with `role` (admin, editor, viewer) or changes their role; True when
+    anything changed. `ReferenceGone` when the user has no profile."""
+    with reference_gone():
+        changed: bool = await conn.fetchval(_Q["upsert_member"], project, user, role)
+    return changed
+
+
+async def delete_member(conn: Connection, *, project: uuid.UUID, user: uuid.UUID) -> bool:
+    """False when `user` was not a member."""
+    removed: bool = await conn.fetchval(_Q["delete_member"], project, user)
+    return removed

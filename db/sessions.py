@@ -8,7 +8,7 @@ from datetime import datetime
 
 from .keyset import Keyset
 from .sql import load_queries
-from .types import Executor
+from .types import Connection, Executor
 
 _Q = load_queries("sessions")
 
@@ -49,3 +49,21 @@ async def sessions_pages(
         keyset.limit,
     )
     return [SessionRow(**dict(row)) for row in rows]
+
+
+async def insert_session(
+    conn: Connection, *, project: uuid.UUID, name: str, type: str, is_private: bool
+) -> uuid.UUID:
+    new_id: uuid.UUID = await conn.fetchval(_Q["insert_session"], project, name, type, is_private)
+    return new_id
+
+
+async def update_session(
+    conn: Connection, *, session: uuid.UUID, name: str | None, is_private: bool | None
+) -> None:
+    """Sets the given values (None: keep)."""
+    await conn.execute(_Q["update_session"], session, name, is_private)
+
+
+async def delete_session(conn: Connection, *, session: uuid.UUID) -> None:
+    await conn.execute(_Q["delete_session"], session)

@@ -11,12 +11,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
-
-import asyncpg
+from typing import TypeAlias
 
 from .sql import load_queries
-from .types import Executor
+from .types import Connection, Executor
 
 _Q = load_queries("stats")
 _FIRST = uuid.UUID(int=0)
@@ -61,7 +59,7 @@ class RepairReport:
 
 
 async def repair(
-    conn: asyncpg.Connection[Any],
+    conn: Connection,
     *,
     project: uuid.UUID | None = None,
     dry_run: bool = False,

@@ -8,7 +8,7 @@ from: the project_stats read model (default) or live computation (db/stats.py).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import asyncpg
@@ -41,6 +41,11 @@ class Loaders:
     sessions_by_project: PageLoader[SessionRow]
     generations_by_session: PageLoader[GenerationRow]
     gallery_by_project: PageLoader[OutputRow]
+
+    def clear_all(self) -> None:
+        """Forget every cached answer (after a write, so later loads see it)."""
+        for field in fields(self):
+            getattr(self, field.name).clear_all()
 
 
 def build_loaders(

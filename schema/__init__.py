@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from settings import Settings
 
 from .limits import ErrorPhases, limit_rules
+from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME
 from .types import Generation, Output, Profile, Project, Session
@@ -45,6 +46,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     return VesperSchema(
         query=Query,
+        mutation=Mutation,
         types=[Profile, Project, Session, Generation, Output],
         extensions=extensions,
         config=StrawberryConfig(

@@ -68,3 +68,37 @@ CROSS JOIN LATERAL (
     LIMIT $8
 ) g
 WHERE vesper_sees_session(a.viewer_role, s.is_private)
+
+-- Writes (ids and timestamps made here, as in projects.sql).
+
+-- name: insert_generation
+-- A new PROCESSING generation by $2 in session $1 (whose updated_at moves); returns its id.
+WITH created AS (
+    INSERT INTO generations (id, session_id, user_id, model_id, prompt, negative_prompt,
+                             parameters, status, created_at)
+    VALUES (gen_random_uuid(), $1::uuid, $2::uuid, $3::text, $4::text, $5::text,
+            $6::jsonb, 'processing', (now() AT TIME ZONE 'UTC')::timestamp(3))
+    RETURNING id, session_id
+), touched AS (
+    UPDATE sessions s
+    SET updated_at = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    FROM created
+    WHERE s.id = created.session_id
+)
+SELECT id FROM created
+
+-- name: set_generation_status
+-- Generation $1 moves to status $2; its cost becomes $3 when that is not null.
+UPDATE generations
+SET status = $2::text, cost = coalesce($3::numeric, cost)
+WHERE id = $1::uuid
+
+-- name: insert_outputs
+-- The outputs of generation $1, one per element of the arrays $2..$6 (file url, file type,
+-- width, height, duration); they share one created_at, as production's do.
+INSERT INTO outputs (id, generation_id, file_url, file_type, width, height, duration,
+                     created_at)
+SELECT gen_random_uuid(), $1::uuid, o.file_url, o.file_type, o.width, o.height, o.duration,
+       (now() AT TIME ZONE 'UTC')::timestamp(3)
+FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::float8[])
+    AS o (file_url, file_type, width, height, duration)

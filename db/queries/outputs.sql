@@ -87,3 +87,17 @@ CROSS JOIN LATERAL (
     JOIN outputs o ON o.id = po.output_id
     ORDER BY o.created_at, o.id
 ) o
+
+-- Writes.
+
+-- name: update_output
+-- Output $1's flags: starred $2 and approved $3, each kept when null.
+UPDATE outputs
+SET is_starred = coalesce($2::boolean, is_starred),
+    is_approved = coalesce($3::boolean, is_approved)
+WHERE id = $1::uuid
+
+-- name: delete_output
+-- Output $1 (its published_outputs row goes by cascade).
+DELETE FROM outputs
+WHERE id = $1::uuid

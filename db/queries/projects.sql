@@ -113,3 +113,72 @@ CROSS JOIN LATERAL (
 ) m
 WHERE p.id = ANY($2::uuid[])
 ORDER BY m.project_id, m.joined_at, m.id
+
+-- Writes. Ids and timestamps are made here (production's columns have no defaults for
+-- them): gen_random_uuid() and the transaction's time in UTC at millisecond precision,
+-- one clock for every API process. updated_at moves only when a value really changes.
+
+-- name: insert_project
+-- A new project owned by $1; returns its id.
+INSERT INTO projects (id, name, description, owner_id, is_shared, created_at, updated_at)
+VALUES (gen_random_uuid(), $2::text, $3::text, $1::uuid, $4::boolean,
+        (now() AT TIME ZONE 'UTC')::timestamp(3), (now() AT TIME ZONE 'UTC')::timestamp(3))
+RETURNING id
+
+-- name: update_project
+-- Project $1 with name $2 and share flag $5 (each kept when null), description $3 and cover
+-- $4 (each kept when its flag, $6 and $7, is false; null clears them).
+UPDATE projects p
+SET (name, description, cover_image_url, is_shared, updated_at) = (
+    SELECT n.name, n.description, n.cover_image_url, n.is_shared,
+           CASE WHEN (n.name, n.description, n.cover_image_url, n.is_shared)
+                     IS DISTINCT FROM (p.name, p.description, p.cover_image_url, p.is_shared)
+                THEN (now() AT TIME ZONE 'UTC')::timestamp(3)
+                ELSE p.updated_at END
+    FROM (SELECT coalesce($2::text, p.name),
+                 CASE WHEN $6::boolean THEN $3::text ELSE p.description END,
+                 CASE WHEN $7::boolean THEN $4::text ELSE p.cover_image_url END,
+                 coalesce($5::boolean, p.is_shared)
+         ) AS n (name, description, cover_image_url, is_shared))
+WHERE p.id = $1::uuid
+
+-- name: delete_project
+-- Project $1 and, by the foreign keys' cascades, everything in it.
+DELETE FROM projects
+WHERE id = $1::uuid
+
+-- name: upsert_member
+-- Makes $2 a member of project $1 with role $3 (admin, editor or viewer): a new row, or a
+-- new role for an existing one (joined_at kept); the project's updated_at moves when
+-- anything changed. Returns whether it did.
+WITH changed AS (
+    INSERT INTO project_members AS m (id, project_id, user_id, role, joined_at)
+    VALUES (gen_random_uuid(), $1::uuid, $2::uuid, $3::text,
+            (now() AT TIME ZONE 'UTC')::timestamp(3))
+    ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role
+    WHERE m.role IS DISTINCT FROM excluded.role
+    RETURNING m.project_id
+), touched AS (
+    UPDATE projects p
+    SET updated_at = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    FROM changed
+    WHERE p.id = changed.project_id
+    RETURNING p.id
+)
+SELECT count(*) > 0 AS changed FROM touched
+
+-- name: delete_member
+-- Removes $2's membership of project $1 and moves the project's updated_at; returns
+-- whether there was one.
+WITH removed AS (
+    DELETE FROM project_members m
+    WHERE m.project_id = $1::uuid AND m.user_id = $2::uuid
+    RETURNING m.project_id
+), touched AS (
+    UPDATE projects p
+    SET updated_at = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    FROM removed
+    WHERE p.id = removed.project_id
+    RETURNING p.id
+)
+SELECT count(*) > 0 AS removed FROM touched

@@ -56,3 +56,30 @@ CROSS JOIN LATERAL (
     ORDER BY s.updated_at, s.id
     LIMIT $8
 ) s
+
+-- Writes (ids and timestamps made here, as in projects.sql).
+
+-- name: insert_session
+-- A new session of project $1; returns its id.
+INSERT INTO sessions (id, project_id, name, type, is_private, created_at, updated_at)
+VALUES (gen_random_uuid(), $1::uuid, $2::text, $3::text, $4::boolean,
+        (now() AT TIME ZONE 'UTC')::timestamp(3), (now() AT TIME ZONE 'UTC')::timestamp(3))
+RETURNING id
+
+-- name: update_session
+-- Session $1 with name $2 and privacy $3 (each kept when null); updated_at moves when
+-- either changes.
+UPDATE sessions s
+SET (name, is_private, updated_at) = (
+    SELECT n.name, n.is_private,
+           CASE WHEN (n.name, n.is_private) IS DISTINCT FROM (s.name, s.is_private)
+                THEN (now() AT TIME ZONE 'UTC')::timestamp(3)
+                ELSE s.updated_at END
+    FROM (SELECT coalesce($2::text, s.name), coalesce($3::boolean, s.is_private))
+        AS n (name, is_private))
+WHERE s.id = $1::uuid
+
+-- name: delete_session
+-- Session $1 and, by cascade, its generations and outputs.
+DELETE FROM sessions
+WHERE id = $1::uuid

@@ -1,0 +1,38 @@
+"""What a write checks before it changes a row (db/queries/access.sql).
+
+Each lookup answers None when the viewer does not see the row (whether or not it exists)
+and otherwise locks the row until the transaction ends, so the facts returned stay true
+while the caller decides and writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from .sql import load_queries
+from .types import Connection
+
+_Q = load_queries("access")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    viewer_role: str | None  # OWNER, ADMIN, EDITOR, VIEWER; None: visible as shared only
+    owner_id: uuid.UUID  # the project's owner
+    is_private: bool  # the session's privacy (false for a project)
+    status: str | None  # the generation's status (None for a project or a session)
+
+
+Kind: TypeAlias = Literal["project", "session", "generation", "output"]
+
+
+async def for_write(
+    conn: Connection, *, kind: Kind, viewer: uuid.UUID, key: uuid.UUID
+) -> Target | None:
+    """The `kind` row `key` as `viewer` sees it, locked; None when not visible."""
+    row = await conn.fetchrow(_Q[f"{kind}_for_write"], viewer, key)
+    return None if row is None else Target(**dict(row))
