@@ -8,6 +8,7 @@ leave every table exactly as it was.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,6 @@ async def test_administrators_get_no_extra_read_rights_from_repair(
     variables = {"input": {"projectId": world.project_id}}
     body = await w.mutate(client, w.REPAIR, variables, world.bearer["root"])
     assert codes(body) == ["NOT_FOUND"]
-    missing = {"input": {"projectId": encode("Project", f.uuid.uuid4())}}
+    missing = {"input": {"projectId": encode("Project", uuid.uuid4())}}
     body = await w.mutate(client, w.REPAIR, missing, world.bearer["root"])
     assert codes(body) == ["NOT_FOUND"]
