@@ -111,7 +111,7 @@ CASES: dict[str, Case] = {
         w.UPDATE_SESSION,
         lambda _, p: {"id": p.ids()["session"], "isPrivate": True},
         NOBODY_BUT_OWNER,
-    ),  # fmt: skip
+    ),
     **{f"{name} (public session)": case for name, case in _content_cases(False).items()},
     **{f"{name} (private session)": case for name, case in _content_cases(True).items()},
 }
