@@ -280,7 +280,8 @@ async def test_update_session_moves_updated_at_on_rename_and_privacy_change_only
         await _do(client, world, "owner", w.UPDATE_SESSION, id=sid, isPrivate=True),
         "updateSession",
     )["session"]
-    assert hidden["isPrivate"] and hidden["updatedAt"] > renamed["updatedAt"]
+    assert hidden["isPrivate"]
+    assert hidden["updatedAt"] > renamed["updatedAt"]
     assert (await _project(client, world, "editor"))["sessionCount"] == 0
     invisible = await _do(client, world, "editor", w.UPDATE_SESSION, id=sid, name="Again")
     assert codes(invisible) == ["NOT_FOUND"]
@@ -343,7 +344,7 @@ async def test_complete_generation_inserts_outputs_and_publishes_them_once(
     outputs = generation["outputs"]
     assert sorted(o["fileType"] for o in outputs) == ["IMAGE", "IMAGE", "VIDEO"]
     assert len({o["createdAt"] for o in outputs}) == 1
-    assert [o for o in outputs if o["fileType"] == "VIDEO"][0]["duration"] == 4.5
+    assert next(o["duration"] for o in outputs if o["fileType"] == "VIDEO") == 4.5
     assert count(body) == 1 + 5 + 2  # BEGIN, check, status, outputs, COMMIT; payload
     card = await _project(client, world, "viewer")
     assert card["thumbnailUrl"] == w.IMAGE["fileUrl"]
