@@ -18,11 +18,19 @@ from db.profiles import ProfileRow
 from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
 from resolvers import reads
+from resolvers.errors import NotFound
 from resolvers.ids import encode
 
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import FileType, GenerationStatus, ProjectRole, SessionType
+
+
+def _gone(what: str) -> NotFound:
+    # Each loader reads its own snapshot: a writer can delete the parent of a row this
+    # request has already read (a session between its generation and the generation's
+    # session field). The field fails as the contract says of what does not exist.
+    return NotFound(f"the {what} was deleted while this request ran")
 
 
 def _max_size(info: Info) -> int:
@@ -52,8 +60,8 @@ class Profile(Node):
 
 async def _profile(info: Info, profile_id: uuid.UUID) -> Profile:
     row = await info.context.loaders.profile_by_id.load(profile_id)
-    if row is None:  # pragma: no cover - a foreign key guarantees the profile
-        raise LookupError("profile not found")
+    if row is None:
+        raise _gone("profile")
     return Profile.from_row(row)
 
 
@@ -184,8 +192,8 @@ class Session(Node):
     @strawberry.field
     async def project(self, info: Info) -> Project:
         row = await info.context.loaders.project_by_id.load(self.row.project_id)
-        if row is None:  # pragma: no cover - a visible session has a visible project
-            raise LookupError("project not found")
+        if row is None:
+            raise _gone("project")
         return Project.from_row(row)
 
     @strawberry.field(description="Newest first; every status but DISMISSED unless asked.")
@@ -234,8 +242,8 @@ class Generation(Node):
     @strawberry.field
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session_by_id.load(self.row.session_id)
-        if row is None:  # pragma: no cover - a visible generation has a visible session
-            raise LookupError("session not found")
+        if row is None:
+            raise _gone("session")
         return Session.from_row(row)
 
     @strawberry.field(description="Who ran it.")
@@ -287,6 +295,6 @@ class Output(Node):
     @strawberry.field
     async def generation(self, info: Info) -> Generation:
         row = await info.context.loaders.generation_by_id.load(self.row.generation_id)
-        if row is None:  # pragma: no cover - a visible output has a visible generation
-            raise LookupError("generation not found")
+        if row is None:
+            raise _gone("generation")
         return Generation.from_row(row)
