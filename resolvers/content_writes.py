@@ -7,14 +7,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from db import access, generations, outputs, sessions
+from db import generations, outputs, sessions
+from db.access import Target
 from db.generations import NewOutput
 from db.types import Change, Connection
 
 from . import inputs
 from .errors import BadUserInput, Forbidden
 from .ids import decode
-from .permissions import EDIT_CONTENT, allowed
+from .permissions import EDIT_CONTENT
 from .writes import Writer
 
 # Status transitions (API.md): the statuses each mutation may start from.
@@ -36,9 +37,7 @@ async def create_session(
     _, project = decode(project_id, {"Project"})
     name = inputs.name("name", name)
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="project", viewer=w.viewer.id, key=project)
-        target = allowed(target, EDIT_CONTENT, what="project", action="create sessions")
+    async def write(conn: Connection, target: Target) -> uuid.UUID:
         owner = target.viewer_role == "OWNER"
         if is_private and not owner:
             raise Forbidden("only the project's owner may make a session private")
@@ -50,39 +49,33 @@ async def create_session(
             is_private=owner if is_private is None else is_private,
         )
 
-    return await w.run(work)
+    return await w.on("project", project, EDIT_CONTENT, "create sessions", write)
 
 
 async def update_session(
     w: Writer, *, id: str, name: Change[str], is_private: Change[bool]
 ) -> uuid.UUID:
     _, session = decode(id, {"Session"})
-    new_name = inputs.not_null("name", name)
-    if new_name is not None:
-        new_name = inputs.name("name", new_name)
+    new_name = inputs.new_name("name", name)
     private = inputs.not_null("isPrivate", is_private)
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="session", viewer=w.viewer.id, key=session)
-        target = allowed(target, EDIT_CONTENT, what="session", action="change sessions")
+    async def write(conn: Connection, target: Target) -> uuid.UUID:
         if private and target.viewer_role != "OWNER":
             raise Forbidden("only the project's owner may make a session private")
         await sessions.update_session(conn, session=session, name=new_name, is_private=private)
         return session
 
-    return await w.run(work)
+    return await w.on("session", session, EDIT_CONTENT, "change sessions", write)
 
 
 async def delete_session(w: Writer, *, id: str) -> uuid.UUID:
     _, session = decode(id, {"Session"})
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="session", viewer=w.viewer.id, key=session)
-        allowed(target, EDIT_CONTENT, what="session", action="delete sessions")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         await sessions.delete_session(conn, session=session)
         return session
 
-    return await w.run(work)
+    return await w.on("session", session, EDIT_CONTENT, "delete sessions", write)
 
 
 async def create_generation(
@@ -103,9 +96,7 @@ async def create_generation(
     )
     parameters_json = inputs.parameters("parameters", parameters)
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="session", viewer=w.viewer.id, key=session)
-        allowed(target, EDIT_CONTENT, what="session", action="create generations")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         return await generations.insert_generation(
             conn,
             session=session,
@@ -116,7 +107,7 @@ async def create_generation(
             parameters=parameters_json,
         )
 
-    return await w.run(work)
+    return await w.on("session", session, EDIT_CONTENT, "create generations", write)
 
 
 async def finish_generation(
@@ -137,9 +128,7 @@ async def finish_generation(
     checked = [_output(f"outputs[{i}]", output) for i, output in enumerate(outputs)]
     verb = _VERBS[status]
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="generation", viewer=w.viewer.id, key=generation)
-        target = allowed(target, EDIT_CONTENT, what="generation", action=f"{verb} generations")
+    async def write(conn: Connection, target: Target) -> uuid.UUID:
         if target.status not in TRANSITIONS[status]:
             raise BadUserInput(
                 f"a {str(target.status).upper()} generation cannot be {status.upper()}"
@@ -148,7 +137,7 @@ async def finish_generation(
         await generations.insert_outputs(conn, generation=generation, outputs=checked)
         return generation
 
-    return await w.run(work)
+    return await w.on("generation", generation, EDIT_CONTENT, f"{verb} generations", write)
 
 
 def _output(field: str, output: NewOutput) -> NewOutput:
@@ -170,22 +159,18 @@ async def update_output(
     starred = inputs.not_null("isStarred", is_starred)
     approved = inputs.not_null("isApproved", is_approved)
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="output", viewer=w.viewer.id, key=output)
-        allowed(target, EDIT_CONTENT, what="output", action="change outputs")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         await outputs.update_output(conn, output=output, is_starred=starred, is_approved=approved)
         return output
 
-    return await w.run(work)
+    return await w.on("output", output, EDIT_CONTENT, "change outputs", write)
 
 
 async def delete_output(w: Writer, *, id: str) -> uuid.UUID:
     _, output = decode(id, {"Output"})
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="output", viewer=w.viewer.id, key=output)
-        allowed(target, EDIT_CONTENT, what="output", action="delete outputs")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         await outputs.delete_output(conn, output=output)
         return output
 
-    return await w.run(work)
+    return await w.on("output", output, EDIT_CONTENT, "delete outputs", write)

@@ -60,6 +60,12 @@ def name(field: str, value: str) -> str:
     return text(field, value, limit=MAX_NAME)
 
 
+def new_name(field: str, change: Change[str]) -> str | None:
+    """An update's name: None when left out, else a valid name (null is refused)."""
+    value = not_null(field, change)
+    return None if value is None else name(field, value)
+
+
 def url(field: str, value: str | None) -> str | None:
     """An absolute http or https URL of at most 2,048 characters (null stays null)."""
     if value is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from db import access, projects, stats
+from db import projects, stats
+from db.access import Target
 from db.errors import ReferenceGone
 from db.stats import RepairReport
 from db.types import Change, Connection
@@ -12,7 +13,7 @@ from db.types import Change, Connection
 from . import inputs
 from .errors import BadUserInput, Forbidden, NotFound
 from .ids import decode
-from .permissions import DELETE_PROJECT, MANAGE_PROJECT, allowed
+from .permissions import DELETE_PROJECT, MANAGE_PROJECT
 from .writes import Writer
 
 # API role -> production's project_members.role value.
@@ -45,9 +46,7 @@ async def update_project(
 ) -> uuid.UUID:
     """Owner and ADMIN members; fields left out are kept."""
     _, project = decode(id, {"Project"})
-    new_name = inputs.not_null("name", name)
-    if new_name is not None:
-        new_name = inputs.name("name", new_name)
+    new_name = inputs.new_name("name", name)
     shared = inputs.not_null("isShared", is_shared)
     description = Change(
         description.given,
@@ -57,9 +56,7 @@ async def update_project(
         cover_image_url.given, inputs.url("coverImageUrl", cover_image_url.value)
     )
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="project", viewer=w.viewer.id, key=project)
-        allowed(target, MANAGE_PROJECT, what="project", action="update the project")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         await projects.update_project(
             conn,
             project=project,
@@ -70,20 +67,18 @@ async def update_project(
         )
         return project
 
-    return await w.run(work)
+    return await w.on("project", project, MANAGE_PROJECT, "update the project", write)
 
 
 async def delete_project(w: Writer, *, id: str) -> uuid.UUID:
     """The owner only; everything in the project goes with it."""
     _, project = decode(id, {"Project"})
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="project", viewer=w.viewer.id, key=project)
-        allowed(target, DELETE_PROJECT, what="project", action="delete the project")
+    async def write(conn: Connection, _: Target) -> uuid.UUID:
         await projects.delete_project(conn, project=project)
         return project
 
-    return await w.run(work)
+    return await w.on("project", project, DELETE_PROJECT, "delete the project", write)
 
 
 async def add_member(w: Writer, *, project_id: str, user_id: str, role: str) -> uuid.UUID:
@@ -93,9 +88,7 @@ async def add_member(w: Writer, *, project_id: str, user_id: str, role: str) -> 
     if role not in MEMBER_ROLES:
         raise BadUserInput("role must be ADMIN, EDITOR or VIEWER (the owner is not a member)")
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="project", viewer=w.viewer.id, key=project)
-        target = allowed(target, MANAGE_PROJECT, what="project", action="change its members")
+    async def write(conn: Connection, target: Target) -> uuid.UUID:
         if user == target.owner_id:
             raise BadUserInput("the project's owner cannot be added as a member")
         try:
@@ -104,7 +97,7 @@ async def add_member(w: Writer, *, project_id: str, user_id: str, role: str) -> 
             raise NotFound("no profile with this id exists") from None
         return project
 
-    return await w.run(work)
+    return await w.on("project", project, MANAGE_PROJECT, "change its members", write)
 
 
 async def remove_member(w: Writer, *, project_id: str, user_id: str) -> uuid.UUID:
@@ -112,16 +105,14 @@ async def remove_member(w: Writer, *, project_id: str, user_id: str) -> uuid.UUI
     _, project = decode(project_id, {"Project"})
     _, user = decode(user_id, {"Profile"})
 
-    async def work(conn: Connection) -> uuid.UUID:
-        target = await access.for_write(conn, kind="project", viewer=w.viewer.id, key=project)
-        target = allowed(target, MANAGE_PROJECT, what="project", action="change its members")
+    async def write(conn: Connection, target: Target) -> uuid.UUID:
         if user == target.owner_id:
             raise BadUserInput("the project's owner is not a member and cannot be removed")
         if not await projects.delete_member(conn, project=project, user=user):
             raise NotFound("this profile is not a member of the project")
         return project
 
-    return await w.run(work)
+    return await w.on("project", project, MANAGE_PROJECT, "change its members", write)
 
 
 async def repair_stats(w: Writer, *, project_id: str | None) -> RepairReport:

@@ -1,4 +1,5 @@
-"""What every mutation shares: one transaction, then a fresh view for the payload."""
+"""What every mutation shares: one transaction, the target row locked and checked, then a
+fresh view for the payload."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Any, TypeVar
 import asyncpg
 
 from auth.viewer import Viewer
+from db import access
+from db.access import Kind, Target
 from db.transactions import in_transaction
 from db.types import Connection
 from loaders import Loaders
+
+from .permissions import allowed
 
 T = TypeVar("T")
 
@@ -30,3 +35,21 @@ class Writer:
         result = await in_transaction(self.pool, work)
         self.loaders.clear_all()
         return result
+
+    async def on(
+        self,
+        kind: Kind,
+        key: Any,
+        roles: frozenset[str],
+        action: str,
+        write: Callable[[Connection, Target], Awaitable[T]],
+    ) -> T:
+        """`write` in one transaction, after the `kind` row `key` was locked and found
+        visible to the viewer with one of `roles` (else NOT_FOUND or FORBIDDEN; `action`
+        says what was refused)."""
+
+        async def work(conn: Connection) -> T:
+            target = await access.for_write(conn, kind=kind, viewer=self.viewer.id, key=key)
+            return await write(conn, allowed(target, roles, what=kind, action=action))
+
+        return await self.run(work)
