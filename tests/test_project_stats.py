@@ -97,6 +97,38 @@ async def test_every_write_keeps_the_stats_exact_for_every_viewer(conn: Conn) ->
     assert await _drifted(conn) == 0
 
 
+async def _stats_rows_written(conn: Conn) -> int:
+    # Row updates of project_stats so far, this transaction's included (the view also counts
+    # earlier transactions whose statistics are not flushed yet: compare differences).
+    written: int = await conn.fetchval(
+        "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'project_stats'"
+    )
+    return written
+
+
+async def test_a_write_of_many_rows_recomputes_each_project_once(conn: Conn) -> None:
+    w = await World().build(conn)
+    session = await f.session(conn, w.project)
+    for _ in range(10):
+        generation = await f.generation(conn, session, w.owner)
+        for _ in range(4):
+            await f.output(conn, generation)
+    async with conn.transaction():
+        before = await _stats_rows_written(conn)
+        # 40 published outputs change privacy: one recomputation of the session counts and
+        # one of the thumbnails/last activity, not one per row.
+        await conn.execute("UPDATE sessions SET is_private = true WHERE id = $1", session)
+        await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        assert await _stats_rows_written(conn) - before == 2
+        assert await _drifted(conn) == 0
+        # A later firing in the same transaction recomputes again.
+        await conn.execute("UPDATE sessions SET is_private = false WHERE id = $1", session)
+        await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        assert await _stats_rows_written(conn) - before == 4
+        assert await _drifted(conn) == 0
+    assert await _drifted(conn) == 0
+
+
 async def test_the_two_viewer_classes_differ_where_the_rules_say(conn: Conn) -> None:
     w = await World().build(conn)
     private = await f.session(conn, w.project, private=True)

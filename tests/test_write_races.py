@@ -97,7 +97,10 @@ class Writer:
             )  # fmt: skip
             if codes(created):
                 return
-            gid = created["data"]["createGeneration"]["generation"]["id"]
+            generation = created["data"]["createGeneration"]["generation"]
+            if generation is None:  # its session was deleted right after the commit
+                return
+            gid = generation["id"]
             outputs = [w.IMAGE] * rng.choice([1, 4])
             await self.send(kind, w.COMPLETE_GENERATION, id=gid, outputs=outputs)
         elif action == 5:
