@@ -19,12 +19,9 @@ _Q = load_queries("access")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    id: uuid.UUID
-    project_id: uuid.UUID
-    viewer_role: str | None  # OWNER, ADMIN, EDITOR, VIEWER; None: visible as shared only
+    viewer_role: str | None  # on its project: OWNER, ADMIN, EDITOR, VIEWER; None: shared only
     owner_id: uuid.UUID  # the project's owner
-    is_private: bool  # the session's privacy (false for a project)
-    status: str | None  # the generation's status (None for a project or a session)
+    status: str | None  # a generation's (or an output's generation's) status, else None
 
 
 Kind: TypeAlias = Literal["project", "session", "generation", "output"]

@@ -11,8 +11,7 @@
 
 -- name: project_for_write
 -- Project $2 as $1 sees it, locked.
-SELECT p.id, p.id AS project_id, a.viewer_role, p.owner_id, false AS is_private,
-       NULL::text AS status
+SELECT a.viewer_role, p.owner_id, NULL::text AS status
 FROM projects p
 CROSS JOIN vesper_project_access($1::uuid, p.id) a
 WHERE p.id = $2::uuid
@@ -20,7 +19,7 @@ FOR NO KEY UPDATE OF p
 
 -- name: session_for_write
 -- Session $2 as $1 sees it, locked.
-SELECT s.id, s.project_id, a.viewer_role, p.owner_id, s.is_private, NULL::text AS status
+SELECT a.viewer_role, p.owner_id, NULL::text AS status
 FROM sessions s
 JOIN projects p ON p.id = s.project_id
 CROSS JOIN vesper_project_access($1::uuid, s.project_id) a
@@ -29,7 +28,7 @@ FOR NO KEY UPDATE OF s
 
 -- name: generation_for_write
 -- Generation $2 as $1 sees it, locked; `status` is its current status.
-SELECT g.id, s.project_id, a.viewer_role, p.owner_id, s.is_private, g.status
+SELECT a.viewer_role, p.owner_id, g.status
 FROM generations g
 JOIN sessions s ON s.id = g.session_id
 JOIN projects p ON p.id = s.project_id
@@ -39,7 +38,7 @@ FOR NO KEY UPDATE OF g
 
 -- name: output_for_write
 -- Output $2 as $1 sees it, locked.
-SELECT o.id, s.project_id, a.viewer_role, p.owner_id, s.is_private, g.status
+SELECT a.viewer_role, p.owner_id, g.status
 FROM outputs o
 JOIN generations g ON g.id = o.generation_id
 JOIN sessions s ON s.id = g.session_id
