@@ -202,6 +202,27 @@ def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_top(settings: Settings, args: argparse.Namespace) -> int:
+    from db.statements import StatementsUnavailable, top
+
+    url = _target(settings, args)
+    try:
+        rows = _on_connection(url, lambda conn: top(conn, limit=args.limit))
+    except StatementsUnavailable as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+    heading = ("calls", "total ms", "mean ms", "rows", "shared hit", "read")
+    widths = (9, 11, 9, 10, 11, 9)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(heading, widths, strict=True)), " statement")
+    for r in rows:
+        name = r.block or " ".join(r.query.split())[:60]
+        print(
+            f"{r.calls:>9,} {r.total_ms:>11,.1f} {r.mean_ms:>9.3f} {r.rows:>10,} "
+            f"{r.shared_blks_hit:>11,} {r.shared_blks_read:>9,}  {name}"
+        )
+    return 0
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Authorization: Bearer {_token_for(settings, args.user)}")
     return 0
@@ -228,6 +249,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     url = _database(settings)
     _check_connection(url)
     applied = migrate.apply(url)
+    if not settings.database_url:  # ours: `vesper db top` works out of the box
+        from db import statements
+
+        _on_connection(url, statements.install)
     summary = _load_demo(url)
     where = f"http://{settings.host}:{settings.port}/graphql"
     print(
@@ -289,6 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep.add_argument("--dry-run", action="store_true", help="report, change nothing")
     rep.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
     rep.set_defaults(handler=cmd_stats_repair)
+    dbp = sub.add_parser("db", help="what the database says about our statements")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True)
+    dtop = db_sub.add_parser(
+        "top", help="top statements by total time (pg_stat_statements), named after our SQL blocks"
+    )
+    dtop.add_argument("--limit", type=int, default=20, help="how many statements (default 20)")
+    dtop.add_argument("--database", help="database URL (default: the server's)")
+    dtop.set_defaults(handler=cmd_db_top)
     tok = sub.add_parser("token", help="print an Authorization header for a demo user")
     tok.add_argument("--user", required=True)
     tok.set_defaults(handler=cmd_token)

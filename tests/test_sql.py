@@ -95,6 +95,8 @@ async def test_every_block_prepares_on_the_migrated_schema(
     conn: asyncpg.Connection[Any], name: str
 ) -> None:
     queries = load_queries(name)
+    if name == "observability":  # reads pg_stat_statements, which `vesper db top` requires
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     for block, sql in queries.items():
         try:
             await conn.prepare(sql)
