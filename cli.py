@@ -93,18 +93,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _load_demo(url: str) -> Any:
-    import asyncpg
-
     from db.demo import load_demo
 
-    async def load() -> Any:
-        conn = await asyncpg.connect(url)
-        try:
-            return await load_demo(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(load())
+    return _on_connection(url, load_demo)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -27,4 +27,4 @@ BEGIN
 END
 $$;
 
-DROP FUNCTION vesper_stats_not_yet(uuid[], text);
+DROP FUNCTION vesper_stats_refresh_once(uuid[], text);

@@ -18,10 +18,10 @@
 -- report it.
 -- depends: 0010_project_stats_backfill
 
--- The projects among `projects` whose `figures` ('sessions' or 'outputs') have not been
--- recomputed yet in this firing, now marked as recomputed.
-CREATE FUNCTION vesper_stats_not_yet(projects uuid[], figures text)
-RETURNS uuid[]
+-- Recomputes the `figures` ('sessions' or 'outputs') of the projects among `projects`
+-- that have not had them recomputed yet in this firing, and marks them.
+CREATE FUNCTION vesper_stats_refresh_once(projects uuid[], figures text)
+RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -36,12 +36,13 @@ BEGIN
     SELECT array_agg(DISTINCT p) INTO todo
     FROM unnest(projects) AS p
     WHERE p IS NOT NULL AND position(figures || ':' || p::text IN done) = 0;
-    IF todo IS NOT NULL THEN
-        done := done || ' ' || (SELECT string_agg(figures || ':' || p::text, ' ')
-                                FROM unnest(todo) AS p);
-        PERFORM set_config('vesper.stats_recomputed', done, true);
+    IF todo IS NULL THEN
+        RETURN;
     END IF;
-    RETURN todo;
+    done := done || ' ' || (SELECT string_agg(figures || ':' || p::text, ' ')
+                            FROM unnest(todo) AS p);
+    PERFORM set_config('vesper.stats_recomputed', done, true);
+    PERFORM vesper_stats_refresh(todo, figures = 'sessions', figures = 'outputs');
 END
 $$;
 
@@ -49,17 +50,12 @@ CREATE OR REPLACE FUNCTION vesper_stats_on_row()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    projects uuid[];
 BEGIN
-    projects := vesper_stats_not_yet(
+    PERFORM vesper_stats_refresh_once(
         CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.project_id]
                    WHEN 'DELETE' THEN ARRAY[OLD.project_id]
                    ELSE ARRAY[OLD.project_id, NEW.project_id] END,
         TG_ARGV[0]);
-    IF projects IS NOT NULL THEN
-        PERFORM vesper_stats_refresh(projects, TG_ARGV[0] = 'sessions', TG_ARGV[0] = 'outputs');
-    END IF;
     RETURN NULL;
 END
 $$;
@@ -68,15 +64,10 @@ CREATE OR REPLACE FUNCTION vesper_stats_on_output_url()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    projects uuid[];
 BEGIN
-    projects := vesper_stats_not_yet(
+    PERFORM vesper_stats_refresh_once(
         ARRAY(SELECT po.project_id FROM published_outputs po WHERE po.output_id = NEW.id),
         'outputs');
-    IF projects IS NOT NULL THEN
-        PERFORM vesper_stats_refresh(projects, false, true);
-    END IF;
     RETURN NULL;
 END
 $$;
