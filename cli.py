@@ -222,8 +222,10 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from observability import logs
     from server import create_app
 
+    logs.configure(log_format=settings.log_format, level=settings.log_level)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 

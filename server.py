@@ -1,7 +1,8 @@
 """The ASGI application: `server:app`, or `create_app(settings)` for tests and tools.
 
 Routes: POST/GET /graphql (GraphiQL on GET with Accept: text/html in development),
-GET /healthz (liveness), GET /readyz (database reachable and migrations current).
+GET /healthz (liveness), GET /readyz (database reachable and migrations current),
+GET /metrics (Prometheus text).
 No SQL and no resolvers here.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,7 +32,7 @@ from auth.viewer import viewer_for
 from db import migrate, stats
 from db.pool import create_pool, resolve_database_url
 from loaders import build_loaders
-from observability import querystats
+from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema
 from schema.context import Context
@@ -115,24 +117,39 @@ class GraphQLApp:
         self.stats_source = stats.SOURCES[settings.stats_source]
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         rid = request_id(request.scope)
         if request.method == "GET" and "query" not in request.query_params:
             if "text/html" in request.headers.get("accept", "") and not self.settings.production:
                 return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
             return JSONResponse(request_error("Not found", "NOT_FOUND", request_id=rid), 404)
         media = negotiate(request.headers.get("accept"))
-        try:
-            if media is None:
-                raise RequestRefused(406, f"accept {GRAPHQL_RESPONSE} or {JSON}")
-            body = await read_body(request, self.settings.max_body_bytes)
-            query, variables, operation = _checked(graphql_params(request, body))
-            return await self.execute(request, media, query, variables, operation)
-        except RequestRefused as refused:
-            return JSONResponse(
-                request_error(refused.message, refused.code, request_id=rid),
-                refused.status,
-                media_type=media or JSON,
+        operation: str | None = None
+        with querystats.collecting(rid) as stats:
+            try:
+                if media is None:
+                    raise RequestRefused(406, f"accept {GRAPHQL_RESPONSE} or {JSON}")
+                body = await read_body(request, self.settings.max_body_bytes)
+                query, variables, operation = _checked(graphql_params(request, body))
+                response, codes = await self.execute(
+                    request, stats, media, query, variables, operation
+                )
+            except RequestRefused as refused:
+                codes = [refused.code]
+                response = JSONResponse(
+                    request_error(refused.message, refused.code, request_id=rid),
+                    refused.status,
+                    media_type=media or JSON,
+                )
+            requestlog.finish(
+                stats,
+                operation=operation,
+                codes=codes,
+                status=response.status_code,
+                seconds=time.perf_counter() - started,
+                pool=getattr(request.app.state, "pool", None),
             )
+        return response
 
     async def authenticate(self, request: Request) -> tuple[Any, str | None]:
         try:
@@ -149,52 +166,53 @@ class GraphQLApp:
     async def execute(
         self,
         request: Request,
+        stats: querystats.QueryStats,
         media: str,
         query: str,
         variables: dict[str, Any] | None,
         operation: str | None,
-    ) -> Response:
+    ) -> tuple[Response, list[str]]:
+        """The response and the `extensions.code` of each error it carries."""
         rid = request_id(request.scope)
         pool = request.app.state.pool
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
-        with querystats.collecting() as stats:
-            try:
-                viewer, problem = await self.authenticate(request)
-            except Exception:
-                return internal_error(request)
-            context = Context(
-                settings=self.settings,
-                pool=pool,
-                request_id=rid,
-                loaders=build_loaders(pool, viewer, stats_source=self.stats_source),
-                authenticated=viewer,
-                auth_problem=problem,
+        try:
+            viewer, problem = await self.authenticate(request)
+        except Exception:
+            return internal_error(request), [INTERNAL]
+        context = Context(
+            settings=self.settings,
+            pool=pool,
+            request_id=rid,
+            loaders=build_loaders(pool, viewer, stats_source=self.stats_source),
+            authenticated=viewer,
+            auth_problem=problem,
+        )
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation,
+                allowed_operation_types=allowed,
             )
-            try:
-                result = await self.schema.execute(
-                    query,
-                    variable_values=variables,
-                    context_value=context,
-                    operation_name=operation,
-                    allowed_operation_types=allowed,
-                )
-            except MissingQueryError:
-                raise RequestRefused(400, "the request has no GraphQL query") from None
-            except InvalidOperationTypeError:
-                raise RequestRefused(405, "mutations must be sent with POST") from None
-            except CannotGetOperationTypeError as exc:
-                raise RequestRefused(
-                    400, exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED"
-                ) from None
-            await querystats.settle()
+        except MissingQueryError:
+            raise RequestRefused(400, "the request has no GraphQL query") from None
+        except InvalidOperationTypeError:
+            raise RequestRefused(405, "mutations must be sent with POST") from None
+        except CannotGetOperationTypeError as exc:
+            raise RequestRefused(
+                400, exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED"
+            ) from None
+        await querystats.settle()
         payload: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
         if result.errors:
             detail = not self.settings.production
-            payload["errors"] = [
-                format_error(e, request_id=rid, detail=detail) for e in result.errors
-            ]
+            errors = [format_error(e, request_id=rid, detail=detail) for e in result.errors]
+            payload["errors"] = errors
         # `data` is absent when the request failed before execution (GraphQL-over-HTTP).
         executed = result.data is not None or not result.errors or _executed(result.errors)
         if executed:
@@ -202,7 +220,8 @@ class GraphQLApp:
         if self.settings.query_stats:
             payload["extensions"] = {"queries": stats.as_extension()}
         status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
-        return JSONResponse(payload, status, media_type=media)
+        codes = [e["extensions"]["code"] for e in errors]
+        return JSONResponse(payload, status, media_type=media), codes
 
 
 def _executed(errors: list[Any]) -> bool:
@@ -224,6 +243,12 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    metrics.observe_pool(request.app.state.pool)
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
+
+
 async def readyz(request: Request) -> Response:
     try:
         async with request.app.state.pool.acquire() as conn:
@@ -240,11 +265,13 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         url = await run_in_threadpool(resolve_database_url, settings)
-        app.state.pool = await create_pool(url, settings, init=querystats.register)
+        observer = querystats.StatementObserver(slow_ms=settings.slow_statement_ms)
+        app.state.pool = await create_pool(url, settings, init=observer.register())
         try:
             yield
         finally:
             await app.state.pool.close()
+            metrics.worker_stopped()
 
     graphql = GraphQLApp(settings)
     return Starlette(
@@ -252,6 +279,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={Exception: _unhandled},
@@ -263,5 +291,7 @@ def __getattr__(name: str) -> Any:
     # `uvicorn server:app` builds the app from the environment on first access, so that
     # importing this module (tests, tools) does not read the environment.
     if name == "app":
-        return create_app(Settings.from_env())
+        settings = Settings.from_env()
+        logs.configure(log_format=settings.log_format, level=settings.log_level)
+        return create_app(settings)
     raise AttributeError(name)

@@ -68,6 +68,9 @@ class Settings:
     max_page_size: int = 100
     max_node_ids: int = 100
     stats_source: str = "read_model"  # card figures: "read_model" (project_stats) or "live"
+    log_format: str = "text"  # or "json": one JSON object per line
+    log_level: str = "INFO"
+    slow_statement_ms: float = 200.0  # statements at least this slow are logged
 
     @property
     def production(self) -> bool:
@@ -89,6 +92,14 @@ class Settings:
             raise ConfigError(
                 f"VESPER_STATS_SOURCE must be 'read_model' or 'live', got {stats_source!r}"
             )
+        log_format = env.get("VESPER_LOG_FORMAT") or "text"
+        if log_format not in {"text", "json"}:
+            raise ConfigError(f"VESPER_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
+        log_level = (env.get("VESPER_LOG_LEVEL") or "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(
+                f"VESPER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+            )
         database_url = env.get("DATABASE_URL") or None
         if database_url is not None:
             yoyo_url(database_url)  # validates the scheme early, with a clear message
@@ -109,6 +120,9 @@ class Settings:
             max_tokens=_int(env, "VESPER_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "VESPER_MAX_BODY_BYTES", 100 * 1024),
             stats_source=stats_source,
+            log_format=log_format,
+            log_level=log_level,
+            slow_statement_ms=_int(env, "VESPER_SLOW_STATEMENT_MS", 200),
         )
 
 

@@ -75,3 +75,17 @@ def load_queries(name: str) -> dict[str, str]:
         raise ValueError(f"{name!r} is not a query file name")
     path = QUERIES_DIR / f"{name}.sql"
     return parse_queries(path.read_text(encoding="utf-8"), source=str(path))
+
+
+@functools.cache
+def _block_names() -> dict[str, str]:
+    return {
+        sql: f"{path.stem}.{name}"
+        for path in sorted(QUERIES_DIR.glob("*.sql"))
+        for name, sql in load_queries(path.stem).items()
+    }
+
+
+def block_name(sql: str) -> str | None:
+    """`file.block` of the named block whose statement is exactly `sql`, else None."""
+    return _block_names().get(sql)

@@ -42,6 +42,10 @@ class Loaders:
     generations_by_session: PageLoader[GenerationRow]
     gallery_by_project: PageLoader[OutputRow]
 
+    def __post_init__(self) -> None:
+        for field in fields(self):  # each loader's metric label is its attribute name
+            getattr(self, field.name).name = field.name
+
     def clear_all(self) -> None:
         """Forget every cached answer (after a write, so later loads see it)."""
         for field in fields(self):

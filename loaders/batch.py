@@ -6,7 +6,8 @@
   and keyset (the usual case: the same field selected under every parent) become one
   statement; each distinct argument set is one more.
 
-Results come back in key order, as aiodataloader requires.
+Results come back in key order, as aiodataloader requires. Each batch's size is observed
+under the loader's `name` (the `Loaders` attribute it is stored in).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from typing import Generic, TypeVar
 from aiodataloader import DataLoader
 
 from db.keyset import Keyset
+from observability.metrics import LOADER_BATCH
 
 R = TypeVar("R")
 
 
 class ByIdLoader(DataLoader[uuid.UUID, R | None], Generic[R]):
+    name = "unnamed"  # the metric label; `Loaders` sets it
+
     def __init__(
         self,
         fetch: Callable[[list[uuid.UUID]], Awaitable[list[R]]],
@@ -34,11 +38,14 @@ class ByIdLoader(DataLoader[uuid.UUID, R | None], Generic[R]):
         self._fetch, self._key = fetch, key
 
     async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[R | None]:
+        LOADER_BATCH.labels(self.name).observe(len(keys))
         found = {self._key(row): row for row in await self._fetch(list(keys))}
         return [found.get(key) for key in keys]
 
 
 class GroupLoader(DataLoader[uuid.UUID, list[R]], Generic[R]):
+    name = "unnamed"
+
     def __init__(
         self,
         fetch: Callable[[list[uuid.UUID]], Awaitable[list[R]]],
@@ -48,6 +55,7 @@ class GroupLoader(DataLoader[uuid.UUID, list[R]], Generic[R]):
         self._fetch, self._parent = fetch, parent
 
     async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[list[R]]:
+        LOADER_BATCH.labels(self.name).observe(len(keys))
         groups: dict[uuid.UUID, list[R]] = defaultdict(list)
         for row in await self._fetch(list(keys)):
             groups[self._parent(row)].append(row)
@@ -65,11 +73,14 @@ PageFetch = Callable[[list[uuid.UUID], str | None, Keyset], Awaitable[list[tuple
 
 
 class PageLoader(DataLoader[PageKey, list[R]], Generic[R]):
+    name = "unnamed"
+
     def __init__(self, fetch: PageFetch[R]) -> None:
         super().__init__()
         self._fetch = fetch
 
     async def batch_load_fn(self, keys: list[PageKey]) -> list[list[R]]:
+        LOADER_BATCH.labels(self.name).observe(len(keys))
         # Parents per argument set, each once, in first-seen order (a dict as ordered set).
         parents: dict[tuple[str | None, Keyset], dict[uuid.UUID, None]] = defaultdict(dict)
         for key in keys:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from observability import querystats
 from settings import Settings
 
 from .limits import ErrorPhases, limit_rules
@@ -32,11 +33,23 @@ class VesperSchema(strawberry.Schema):
         """Errors are logged once, with the request id, where they are formatted."""
 
 
+class RecordOperation(SchemaExtension):
+    """Tells the request's statistics scope the operation's name, for logs and metrics
+    (a client need not send `operationName` for a document with one named operation)."""
+
+    def on_validate(self) -> Iterator[None]:
+        stats = querystats.current()
+        if stats is not None:
+            stats.operation = self.execution_context.operation_name
+        yield
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     rules = limit_rules(max_depth=settings.max_depth, max_aliases=settings.max_aliases)
     # Factories, not instances: an extension instance would be shared by concurrent requests.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPhases,
+        RecordOperation,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(rules),
