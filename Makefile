@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt migrate schema
+.PHONY: help install run test lint fmt migrate schema bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ fmt: $(STAMP) ## format the code
 
 migrate: $(STAMP) ## apply pending migrations (DATABASE_URL or the embedded server)
 	$(BIN)/vesper migrate
+
+bench: $(STAMP) ## load benchmark at small scale (seeds vesper_bench_small once), report in bench/reports
+	$(BIN)/vesper bench --scale small --out bench/reports
 
 schema: $(STAMP) ## rewrite the printed-schema snapshot after a deliberate schema change
 	$(BIN)/vesper schema > tests/snapshots/schema.graphql

@@ -1,4 +1,4 @@
-"""The `vesper` command: run, serve, migrate, demo data, seed, explain, stats, tokens, schema."""
+"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, stats, tokens, schema."""
 
 from __future__ import annotations
 
@@ -214,6 +214,40 @@ def cmd_db_top(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bench.database import BenchError
+    from bench.options import DEFAULT_OUT, Options
+    from bench.run import run
+
+    try:
+        concurrency = tuple(int(c) for c in args.concurrency.split(","))
+    except ValueError:
+        print(
+            f"vesper: --concurrency takes numbers like 1,4,16, not {args.concurrency!r}",
+            file=sys.stderr,
+        )
+        return 2
+    options = Options(
+        scales=tuple(args.scales.split(",")) if args.scales else (args.scale,),
+        workers=args.workers,
+        database=args.database,
+        requests=args.requests,
+        seconds=args.seconds,
+        concurrency=concurrency,
+        out=Path(args.out) if args.out else DEFAULT_OUT,
+        check=not args.no_check,
+        quick=args.quick,
+        reseed=args.reseed,
+    )
+    try:
+        return run(options, server_url=_target(settings, args), say=print)
+    except BenchError as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Authorization: Bearer {_token_for(settings, args.user)}")
     return 0
@@ -315,6 +349,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     dtop.add_argument("--limit", type=int, default=20, help="how many statements (default 20)")
     dtop.add_argument("--database", help="database URL (default: the server's)")
     dtop.set_defaults(handler=cmd_db_top)
+    ben = sub.add_parser("bench", help="the load benchmark; exit 1 when a target is missed")
+    ben.add_argument("--scale", choices=["tiny", "small", "medium"], default="small")
+    ben.add_argument("--scales", help="several scales in one run, e.g. small,medium")
+    ben.add_argument("--workers", type=int, default=1, help="server worker processes (1)")
+    ben.add_argument(
+        "--database", help="use this database as it is (default: vesper_bench_<scale>)"
+    )
+    ben.add_argument("--reseed", action="store_true", help="replace a bench database's data")
+    ben.add_argument("--requests", type=int, default=2000, help="per measurement (2000)")
+    ben.add_argument("--seconds", type=float, default=10.0, help="per measurement (10)")
+    ben.add_argument("--concurrency", default="1,4,16", help="projects page sweep (1,4,16)")
+    ben.add_argument("--out", help="folder for bench-<scales>.json and .png (bench/out)")
+    ben.add_argument("--no-check", action="store_true", help="do not fail on missed targets")
+    ben.add_argument("--quick", action="store_true", help="a few requests each (smoke test)")
+    ben.set_defaults(handler=cmd_bench)
     tok = sub.add_parser("token", help="print an Authorization header for a demo user")
     tok.add_argument("--user", required=True)
     tok.set_defaults(handler=cmd_token)

@@ -1,1 +1,1 @@
-"""Benchmark tooling: the data seeder (and, later, EXPLAIN checks and the load benchmark)."""
+"""Benchmark tooling: the data seeder, the EXPLAIN check and the load benchmark."""

@@ -1,0 +1,145 @@
+"""`vesper bench`: a smoke run at tiny scale, the naive page against the server's, the load
+driver, and the bench database's reuse rules. Timings are never asserted here (the targets
+are the benchmark's own business); what is asserted is that every measurement happens,
+without errors, on strategies that answer the same page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+import cli
+from bench.cards import cards_from_api
+from bench.database import BenchError, fill
+from bench.floor import floor_page
+from bench.load import Budget, Outcome, Step, closed_loop, summarize
+from bench.naive import naive_page
+from bench.scenarios import PROJECTS
+from bench.seed import Scale, seed
+from bench.subjects import WRITE_MODEL
+from db.pool import create_pool
+from db.sql import load_queries
+from settings import Settings
+
+from .factories import Conn, profile, project
+from .graphql import gql, token
+
+TINY = Scale.named("tiny")
+EXPLAIN = load_queries("explain")
+STRATEGIES = {"naive", "live", "read_model", "floor"}
+READ_MODEL_SCENARIOS = {"projects_first", "projects_deep", "project_page", "gallery", "mixed"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def _generations_of(url: str, model: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM generations WHERE model_id = $1", model
+        )
+    finally:
+        await conn.close()
+    return count
+
+
+def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "--database", db_url, "--scale", "tiny", "--quick", "--no-check",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "naive, floor, live and read_model agree on the first 20 cards" in out
+
+    report = json.loads((tmp_path / "bench-tiny.json").read_text())
+    results = report["results"]
+    assert {r["strategy"] for r in results} == STRATEGIES
+    assert {r["scenario"] for r in results if r["strategy"] == "read_model"} == (
+        READ_MODEL_SCENARIOS
+    )
+    assert {r["concurrency"] for r in results if r["scenario"] == "projects_first"} == {1, 4, 16}
+    assert all(r["errors"] == 0 and r["requests"] > 0 for r in results), results
+    assert all(r["statements"] > 0 for r in results), results
+    assert (report["scales"], report["settings"]["workers"]) == (["tiny"], 1)
+    assert report["postgres"]
+    assert report["machine"]["cpus"]
+    assert report["targets"] == []  # they speak to small scale only
+    assert (tmp_path / "bench-tiny.png").read_bytes()[:8] == PNG_SIGNATURE
+    # The mixed scenario's writes are gone: a rerun starts from the seed's data.
+    assert asyncio.run(_generations_of(db_url, WRITE_MODEL)) == 0
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
+    pool = await create_pool(db_url, Settings(database_url=db_url))
+    yield pool
+    await pool.close()
+
+
+async def test_the_naive_page_equals_the_floor_and_the_api_for_owner_member_and_outsider(
+    conn: Conn, pool: asyncpg.Pool[Any], client: httpx.AsyncClient
+) -> None:
+    await seed(conn, TINY)
+    for query in ("explain_heavy_owner", "explain_heavy_member", "explain_outsider"):
+        viewer: uuid.UUID = await conn.fetchval(EXPLAIN[query])
+        api = cards_from_api(await gql(client, PROJECTS, {"after": None}, bearer=token(viewer)))
+        naive = await naive_page(pool, viewer=viewer)
+        assert naive, query
+        assert naive == await floor_page(pool, viewer=viewer) == api, query
+
+
+def _counting(calls: list[int], *, sleep_s: float = 0.0) -> Step:
+    """A step that fails on every second call overall and otherwise runs 3 statements."""
+
+    async def step() -> Outcome:
+        calls.append(1)
+        n = len(calls)
+        await asyncio.sleep(sleep_s)
+        if n % 2 == 0:
+            raise RuntimeError("every second call fails")
+        return Outcome(statements=3)
+
+    return step
+
+
+async def test_the_closed_loop_stops_at_the_request_budget_and_counts_failures() -> None:
+    calls: list[int] = []
+    sample = await closed_loop(
+        lambda: _counting(calls), concurrency=4, budget=Budget(requests=20, seconds=30, warmup=2)
+    )
+    result = summarize(sample, strategy="s", scenario="x", scale="tiny", concurrency=4)
+
+    assert len(calls) == 4 + 20  # a warm-up request per worker, then the budget
+    assert (result.requests, result.errors, result.statements) == (20, 10, 3)
+    assert result.first_error == "RuntimeError: every second call fails"
+    assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms
+
+
+async def test_the_closed_loop_stops_at_the_time_budget() -> None:
+    calls: list[int] = []
+    budget = Budget(requests=10_000, seconds=0.2, warmup=1)
+    sample = await closed_loop(lambda: _counting(calls, sleep_s=0.01), concurrency=2, budget=budget)
+
+    assert 0 < len(sample.latencies_s) < 100
+    assert sample.wall_s < 1.0
+
+
+async def test_a_bench_database_of_another_size_is_refused_unless_reseeded(conn: Conn) -> None:
+    await project(conn, await profile(conn, "someone"))
+
+    with pytest.raises(
+        BenchError, match=r"holds 1 projects, not the 100 of scale tiny: pass --reseed"
+    ):
+        await fill(conn, TINY, name="vesper_bench_tiny", explicit=False)
+    assert await fill(conn, TINY, name="given", explicit=True) is None  # used as it is
+    assert await fill(conn, TINY, name="vesper_bench_tiny", explicit=False, reseed=True)
+    assert await conn.fetchval("SELECT count(*) FROM projects") == TINY.projects
+    assert await fill(conn, TINY, name="vesper_bench_tiny", explicit=False) is None  # reused
