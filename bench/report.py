@@ -38,6 +38,7 @@ def document(
     results: list[Result],
     verdicts: list[Verdict],
     postgres: str,
+    workers: int,
     settings: dict[str, Any],
 ) -> dict[str, Any]:
     return {
@@ -45,7 +46,8 @@ def document(
         "machine": machine(),
         "python": platform.python_version(),
         "postgres": postgres,
-        "scales": sorted({r.scale for r in results}, key=[r.scale for r in results].index),
+        "scales": list(dict.fromkeys(r.scale for r in results)),
+        "workers": workers,
         "settings": settings,
         "results": [dataclasses.asdict(r) for r in results],
         "targets": [dataclasses.asdict(v) for v in verdicts],

@@ -73,7 +73,6 @@ async def _measure_all(options: Options, server_url: str, say: Say) -> _Run:
 def _write(options: Options, run: _Run, verdicts: list[targets.Verdict]) -> Path:
     """Writes the JSON document and the chart; returns their common stem."""
     settings = {
-        "workers": options.workers,
         "concurrency": list(options.concurrency),
         "budget": dataclasses.asdict(options.budget),
         "naive_budget": dataclasses.asdict(options.naive_budget),
@@ -81,7 +80,11 @@ def _write(options: Options, run: _Run, verdicts: list[targets.Verdict]) -> Path
         "seeded_s": run.seeded_s,
     }
     document = report.document(
-        results=run.results, verdicts=verdicts, postgres=run.postgres, settings=settings
+        results=run.results,
+        verdicts=verdicts,
+        postgres=run.postgres,
+        workers=options.workers,
+        settings=settings,
     )
     options.out.mkdir(parents=True, exist_ok=True)
     stem = options.out / f"bench-{'-'.join(options.scales)}"

@@ -68,7 +68,7 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
     assert {r["concurrency"] for r in results if r["scenario"] == "projects_first"} == {1, 4, 16}
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in results), results
     assert all(r["statements"] > 0 for r in results), results
-    assert (report["scales"], report["settings"]["workers"]) == (["tiny"], 1)
+    assert (report["scales"], report["workers"]) == (["tiny"], 1)
     assert report["postgres"]
     assert report["machine"]["cpus"]
     assert report["targets"] == []  # they speak to small scale only
