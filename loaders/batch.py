@@ -26,6 +26,13 @@ from observability.metrics import LOADER_BATCH
 R = TypeVar("R")
 
 
+class NotLoaded:
+    """What `ByIdLoader.ready` answers for a key whose row has not arrived yet."""
+
+
+NOT_LOADED = NotLoaded()
+
+
 class ByIdLoader(DataLoader[uuid.UUID, R | None], Generic[R]):
     name = "unnamed"  # the metric label; `Loaders` sets it
 
@@ -36,6 +43,16 @@ class ByIdLoader(DataLoader[uuid.UUID, R | None], Generic[R]):
     ) -> None:
         super().__init__()
         self._fetch, self._key = fetch, key
+
+    def ready(self, key: uuid.UUID) -> R | NotLoaded | None:
+        """The row (or None) of a key loaded or primed before, without awaiting; else
+        NOT_LOADED. A resolver that finds its row here returns without a coroutine, which
+        is most of the cost of a field (each awaited field costs tens of microseconds)."""
+        future = self._cache.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return NOT_LOADED
+        found: R | None = future.result()
+        return found
 
     async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[R | None]:
         LOADER_BATCH.labels(self.name).observe(len(keys))

@@ -7,8 +7,9 @@ primed into the by-id loaders so that nested lookups (`Output.generation`, ...) 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -20,7 +21,7 @@ from db.outputs import OutputRow
 from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
 from db.stats import StatsRow
-from loaders import Loaders, PageKey
+from loaders import Loaders, NotLoaded, PageKey
 from loaders.batch import ByIdLoader, PageLoader
 
 from .ids import decode
@@ -140,9 +141,32 @@ async def project_gallery(
     )
 
 
-async def project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow:
-    found = await loaders.stats_by_project.load(project_id)
+async def prefetch_cards(
+    loaders: Loaders, rows: Sequence[ProjectRow], *, owners: bool, figures: bool
+) -> None:
+    """Loads the owners and card figures of a page's projects before their fields run (the
+    same batched statement each as the fields' own loads), so that the fields find them
+    ready and return without awaiting."""
+    loads: list[Awaitable[Any]] = []
+    if owners:
+        loads.append(loaders.profile_by_id.load_many([row.owner_id for row in rows]))
+    if figures:
+        loads.append(loaders.stats_by_project.load_many([row.id for row in rows]))
+    await asyncio.gather(*loads)
+
+
+def _or_none(project_id: uuid.UUID, found: StatsRow | None) -> StatsRow:
     return found or StatsRow(project_id, 0, None, None)
+
+
+def ready_project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow | NotLoaded:
+    """A project's card figures if they are loaded already, else NOT_LOADED."""
+    found = loaders.stats_by_project.ready(project_id)
+    return found if isinstance(found, NotLoaded) else _or_none(project_id, found)
+
+
+async def project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow:
+    return _or_none(project_id, await loaders.stats_by_project.load(project_id))
 
 
 async def project_members(loaders: Loaders, project_id: uuid.UUID) -> list[MemberRow]:

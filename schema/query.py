@@ -16,7 +16,8 @@ from resolvers.nodes import Resolved
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import ProjectScope
-from .types import Generation, Node, Output, Profile, Project, Session
+from .lookahead import node_fields
+from .types import CARD_FIGURES, Generation, Node, Output, Profile, Project, Session
 
 
 def _as_node(found: tuple[str, Resolved] | None) -> Node | None:
@@ -78,6 +79,13 @@ class Query:
             page_args(first, after, last, before),
             scope=(scope or ProjectScope.ALL).value,
             max_size=ctx.settings.max_page_size,
+        )
+        selected = node_fields(info)
+        await reads.prefetch_cards(
+            ctx.loaders,
+            [row for _, row in page.edges],
+            owners="owner" in selected,
+            figures=not selected.isdisjoint(CARD_FIGURES),
         )
         return connection(page, Project.from_row)
 

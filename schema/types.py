@@ -7,7 +7,9 @@ resolvers/, which read through the per-request loaders.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +19,8 @@ from db.outputs import OutputRow
 from db.profiles import ProfileRow
 from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
+from db.stats import StatsRow
+from loaders import NotLoaded
 from resolvers import reads
 from resolvers.errors import NotFound
 from resolvers.ids import encode
@@ -24,6 +28,11 @@ from resolvers.ids import encode
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import FileType, GenerationStatus, ProjectRole, SessionType
+
+T = TypeVar("T")
+
+# The Project fields read from the card figures (the stats loader).
+CARD_FIGURES = frozenset({"sessionCount", "thumbnailUrl", "lastActivityAt"})
 
 
 def _gone(what: str) -> NotFound:
@@ -92,22 +101,43 @@ class Project(Node):
             row=row,
         )
 
-    @strawberry.field
-    async def owner(self, info: Info) -> Profile:
-        return await _profile(info, self.row.owner_id)
+    # The card fields answer without awaiting when `Query.projects` loaded their rows ahead
+    # (resolvers/reads.prefetch_cards); otherwise they return the awaitable load.
+    @strawberry.field(graphql_type=Profile)
+    def owner(self, info: Info) -> Profile | Awaitable[Profile]:
+        row = info.context.loaders.profile_by_id.ready(self.row.owner_id)
+        if isinstance(row, ProfileRow):
+            return Profile.from_row(row)
+        return _profile(info, self.row.owner_id)
 
-    @strawberry.field(description="Sessions visible to the viewer.")
-    async def session_count(self, info: Info) -> int:
-        return (await reads.project_stats(info.context.loaders, self.row.id)).session_count
+    @strawberry.field(graphql_type=int, description="Sessions visible to the viewer.")
+    def session_count(self, info: Info) -> int | Awaitable[int]:
+        return self._figure(info, lambda stats: stats.session_count)
 
-    @strawberry.field(description="The newest published image in a session visible to the viewer.")
-    async def thumbnail_url(self, info: Info) -> str | None:
-        return (await reads.project_stats(info.context.loaders, self.row.id)).thumbnail_url
+    @strawberry.field(
+        graphql_type=str | None,
+        description="The newest published image in a session visible to the viewer.",
+    )
+    def thumbnail_url(self, info: Info) -> str | Awaitable[str | None] | None:
+        return self._figure(info, lambda stats: stats.thumbnail_url)
 
-    @strawberry.field(description="created_at of the newest published output in a visible session.")
-    async def last_activity_at(self, info: Info) -> datetime | None:
-        stats = await reads.project_stats(info.context.loaders, self.row.id)
-        return None if stats.last_activity_at is None else stats.last_activity_at
+    @strawberry.field(
+        graphql_type=datetime | None,
+        description="created_at of the newest published output in a visible session.",
+    )
+    def last_activity_at(self, info: Info) -> datetime | Awaitable[datetime | None] | None:
+        return self._figure(info, lambda stats: stats.last_activity_at)
+
+    def _figure(self, info: Info, pick: Callable[[StatsRow], T]) -> T | Awaitable[T]:
+        loaders = info.context.loaders
+        ready = reads.ready_project_stats(loaders, self.row.id)
+        if not isinstance(ready, NotLoaded):
+            return pick(ready)
+
+        async def later() -> T:
+            return pick(await reads.project_stats(loaders, self.row.id))
+
+        return later()
 
     @strawberry.field(description="Visible sessions, newest update first.")
     async def sessions(

@@ -110,6 +110,42 @@ async def test_projects_page_costs_four_statements_whatever_its_size(
     assert _count(body) == 4
 
 
+CARDS_BY_FRAGMENTS = """
+query($first: Int) {
+  projects(first: $first) {
+    edges { node { ...Card ... on Project { sessionCount } } }
+    ... on ProjectConnection { edges { node { figures: thumbnailUrl } } }
+  }
+}
+fragment Card on Project { id name viewerRole boss: owner { username displayName } }
+"""
+
+
+async def test_cards_selected_through_fragments_and_aliases_are_loaded_ahead_too(
+    client: httpx.AsyncClient, busy: str
+) -> None:
+    plain = await gql(client, CARDS, {"first": 20}, bearer=busy)
+    spread = await gql(client, CARDS_BY_FRAGMENTS, {"first": 20}, bearer=busy)
+    assert _count(spread) == _count(plain) == 4
+    for a, b in zip(
+        plain["data"]["projects"]["edges"], spread["data"]["projects"]["edges"], strict=True
+    ):
+        card, other = a["node"], b["node"]
+        assert (other["id"], other["boss"], other["sessionCount"], other["figures"]) == (
+            card["id"],
+            card["owner"],
+            card["sessionCount"],
+            card["thumbnailUrl"],
+        )
+
+
+async def test_a_page_without_card_fields_loads_no_card_figures(
+    client: httpx.AsyncClient, busy: str
+) -> None:
+    body = await gql(client, PAGE, {"first": 20}, bearer=busy)
+    assert _count(body) == 2  # role read + page
+
+
 @pytest.mark.parametrize("first", [5, 100])
 async def test_sessions_of_every_project_cost_one_more_statement(
     client: httpx.AsyncClient, busy: str, first: int
