@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -221,7 +222,17 @@ class GraphQLApp:
             payload["extensions"] = {"queries": stats.as_extension()}
         status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
         codes = [e["extensions"]["code"] for e in errors]
-        return JSONResponse(payload, status, media_type=media), codes
+        return Response(render(payload), status, media_type=media), codes
+
+
+def render(payload: dict[str, Any]) -> bytes:
+    """The response body: orjson (a tenth of the standard encoder's time for a page of
+    cards), or the standard encoder for what orjson refuses (an integer beyond 64 bits in a
+    JSON scalar: `parameters` may hold any JSON)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _executed(errors: list[Any]) -> bool:

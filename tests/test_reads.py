@@ -375,6 +375,21 @@ async def test_parameters_are_whole_for_creator_and_owner_and_allow_listed_for_o
     assert Decimal(body["data"]["node"]["cost"]) == Decimal("0.04")
 
 
+async def test_parameters_keep_integers_beyond_64_bits(
+    client: httpx.AsyncClient, session_world: dict[str, Any], conn: f.Conn
+) -> None:
+    generation = session_world["generations"]["completed"]
+    huge = 2**70 + 1
+    await conn.execute(
+        "UPDATE generations SET parameters = $2::jsonb WHERE id = $1",
+        generation,
+        f'{{"seed": {huge}}}',
+    )
+    gid = encode("Generation", generation)
+    body = await gql(client, PARAMETERS, {"id": gid}, bearer=session_world["bearer"]["olga"])
+    assert body["data"]["node"]["parameters"] == {"seed": huge}
+
+
 async def test_generation_outputs_tie_on_created_at_and_order_by_id(
     client: httpx.AsyncClient, session_world: dict[str, Any]
 ) -> None:
