@@ -142,13 +142,16 @@ class GraphQLApp:
                     refused.status,
                     media_type=media or JSON,
                 )
+            except Exception as exc:  # logged with the request id, masked, and counted
+                codes = [INTERNAL]
+                response = internal_error(request, exc)
             requestlog.finish(
                 stats,
                 operation=operation,
                 codes=codes,
                 status=response.status_code,
                 seconds=time.perf_counter() - started,
-                pool=getattr(request.app.state, "pool", None),
+                pool=request.app.state.pool,
             )
         return response
 
@@ -179,10 +182,7 @@ class GraphQLApp:
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
-        try:
-            viewer, problem = await self.authenticate(request)
-        except Exception:
-            return internal_error(request), [INTERNAL]
+        viewer, problem = await self.authenticate(request)
         context = Context(
             settings=self.settings,
             pool=pool,

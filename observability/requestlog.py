@@ -30,8 +30,7 @@ def finish(
     REQUEST_STATEMENTS.labels(name).observe(stats.count)
     for code in codes:
         ERRORS.labels(code).inc()
-    if pool is not None:
-        observe_pool(pool)
+    observe_pool(pool)
     if log.isEnabledFor(logging.INFO):
         ms, sql_ms = round(seconds * 1000, 3), round(stats.seconds * 1000, 3)
         log.info(

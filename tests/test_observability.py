@@ -130,6 +130,19 @@ async def test_a_request_refused_before_execution_is_counted_too(
     assert grew(before, after, "vesper_graphql_errors_total", code="BAD_USER_INPUT") == 1
 
 
+async def test_a_request_failing_before_graphql_runs_is_masked_and_counted(
+    client: httpx.AsyncClient, conn: f.Conn
+) -> None:
+    await conn.execute("ALTER TABLE profiles RENAME COLUMN role TO gone")  # auth cannot read
+    before = await scrape(client)
+    response = await post(client, "{ viewer { id } }", bearer=token(uuid.uuid4()))
+    assert response.status_code == 500
+    assert codes(response.json()) == ["INTERNAL_SERVER_ERROR"]
+    assert "gone" not in response.text
+    after = await scrape(client)
+    assert grew(before, after, "vesper_graphql_errors_total", code="INTERNAL_SERVER_ERROR") == 1
+
+
 def test_operation_labels_are_graphql_names_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert metrics.operation_label("CardsPage") == "CardsPage"
     assert metrics.operation_label(None) == "anonymous"
