@@ -44,6 +44,10 @@ class Slice(Generic[R]):
     has_previous: bool
     has_next: bool
 
+    @property
+    def rows(self) -> list[R]:
+        return [row for _, row in self.edges]
+
 
 def encode_cursor(field: str, position: Position) -> str:
     raw = f"{field}|{position.at.isoformat()}|{position.id}"

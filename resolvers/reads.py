@@ -7,9 +7,8 @@ primed into the by-id loaders so that nested lookups (`Output.generation`, ...) 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -139,20 +138,6 @@ async def project_gallery(
     return await _nested_page(
         GALLERY, loaders.gallery_by_project, loaders.output_by_id, key, _created
     )
-
-
-async def prefetch_cards(
-    loaders: Loaders, rows: Sequence[ProjectRow], *, owners: bool, figures: bool
-) -> None:
-    """Loads the owners and card figures of a page's projects before their fields run (the
-    same batched statement each as the fields' own loads), so that the fields find them
-    ready and return without awaiting."""
-    loads: list[Awaitable[Any]] = []
-    if owners:
-        loads.append(loaders.profile_by_id.load_many([row.owner_id for row in rows]))
-    if figures:
-        loads.append(loaders.stats_by_project.load_many([row.id for row in rows]))
-    await asyncio.gather(*loads)
 
 
 def _or_none(project_id: uuid.UUID, found: StatsRow | None) -> StatsRow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -22,6 +22,8 @@ class Context:
     loaders: Loaders
     authenticated: Viewer | None
     auth_problem: str | None = None
+    # What each place of the query selects on its nodes (schema/lookahead.py).
+    lookahead: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def viewer(self) -> Viewer:

@@ -16,8 +16,8 @@ from resolvers.nodes import Resolved
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import ProjectScope
-from .lookahead import node_fields
-from .types import CARD_FIGURES, Generation, Node, Output, Profile, Project, Session
+from .lookahead import load_page_ahead
+from .types import Generation, Node, Output, Profile, Project, Session
 
 
 def _as_node(found: tuple[str, Resolved] | None) -> Node | None:
@@ -80,13 +80,7 @@ class Query:
             scope=(scope or ProjectScope.ALL).value,
             max_size=ctx.settings.max_page_size,
         )
-        selected = node_fields(info)
-        await reads.prefetch_cards(
-            ctx.loaders,
-            [row for _, row in page.edges],
-            owners="owner" in selected,
-            figures=not selected.isdisjoint(CARD_FIGURES),
-        )
+        await load_page_ahead(info, "Project", page.rows)
         return connection(page, Project.from_row)
 
     @strawberry.field(description="The project with this id, or null if it is not visible.")

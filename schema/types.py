@@ -21,6 +21,7 @@ from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
 from db.stats import StatsRow
 from loaders import NotLoaded
+from loaders.batch import ByIdLoader
 from resolvers import reads
 from resolvers.errors import NotFound
 from resolvers.ids import encode
@@ -28,11 +29,10 @@ from resolvers.ids import encode
 from .connection import UNSET, Connection, connection, page_args
 from .context import Info
 from .enums import FileType, GenerationStatus, ProjectRole, SessionType
+from .lookahead import load_page_ahead
 
 T = TypeVar("T")
-
-# The Project fields read from the card figures (the stats loader).
-CARD_FIGURES = frozenset({"sessionCount", "thumbnailUrl", "lastActivityAt"})
+R = TypeVar("R")
 
 
 def _gone(what: str) -> NotFound:
@@ -67,11 +67,24 @@ class Profile(Node):
         )
 
 
-async def _profile(info: Info, profile_id: uuid.UUID) -> Profile:
-    row = await info.context.loaders.profile_by_id.load(profile_id)
+def _related(
+    loader: ByIdLoader[R], key: uuid.UUID, build: Callable[[R], T], what: str
+) -> T | Awaitable[T]:
+    """The object for the row `key` of `loader`: at once when the row was loaded ahead
+    (schema/lookahead.py), else the awaitable load."""
+    row = loader.ready(key)
+    if isinstance(row, NotLoaded):
+        return _later(loader, key, build, what)
     if row is None:
-        raise _gone("profile")
-    return Profile.from_row(row)
+        raise _gone(what)
+    return build(row)
+
+
+async def _later(loader: ByIdLoader[R], key: uuid.UUID, build: Callable[[R], T], what: str) -> T:
+    row = await loader.load(key)
+    if row is None:
+        raise _gone(what)
+    return build(row)
 
 
 @strawberry.type(description="A project: sessions of generations, shared or with members.")
@@ -101,14 +114,11 @@ class Project(Node):
             row=row,
         )
 
-    # The card fields answer without awaiting when `Query.projects` loaded their rows ahead
-    # (resolvers/reads.prefetch_cards); otherwise they return the awaitable load.
+    # These answer without awaiting when a connection loaded their rows ahead.
     @strawberry.field(graphql_type=Profile)
     def owner(self, info: Info) -> Profile | Awaitable[Profile]:
-        row = info.context.loaders.profile_by_id.ready(self.row.owner_id)
-        if isinstance(row, ProfileRow):
-            return Profile.from_row(row)
-        return _profile(info, self.row.owner_id)
+        loaders = info.context.loaders
+        return _related(loaders.profile_by_id, self.row.owner_id, Profile.from_row, "profile")
 
     @strawberry.field(graphql_type=int, description="Sessions visible to the viewer.")
     def session_count(self, info: Info) -> int | Awaitable[int]:
@@ -156,6 +166,7 @@ class Project(Node):
             type=type.value if type else None,
             max_size=_max_size(info),
         )
+        await load_page_ahead(info, "Session", page.rows)
         return connection(page, Session.from_row)
 
     @strawberry.field(description="The gallery: published outputs in visible sessions.")
@@ -175,6 +186,7 @@ class Project(Node):
             file_type=file_type.value if file_type else None,
             max_size=_max_size(info),
         )
+        await load_page_ahead(info, "Output", page.rows)
         return connection(page, Output.from_row)
 
     @strawberry.field(description="Members by join date (the owner is not a member).")
@@ -193,9 +205,10 @@ class ProjectMember:
     def from_row(cls, row: MemberRow) -> ProjectMember:
         return cls(role=ProjectRole(row.role), joined_at=row.joined_at, row=row)
 
-    @strawberry.field
-    async def user(self, info: Info) -> Profile:
-        return await _profile(info, self.row.user_id)
+    @strawberry.field(graphql_type=Profile)
+    def user(self, info: Info) -> Profile | Awaitable[Profile]:
+        loaders = info.context.loaders
+        return _related(loaders.profile_by_id, self.row.user_id, Profile.from_row, "profile")
 
 
 @strawberry.type(description="A series of generations of one kind inside a project.")
@@ -219,12 +232,10 @@ class Session(Node):
             row=row,
         )
 
-    @strawberry.field
-    async def project(self, info: Info) -> Project:
-        row = await info.context.loaders.project_by_id.load(self.row.project_id)
-        if row is None:
-            raise _gone("project")
-        return Project.from_row(row)
+    @strawberry.field(graphql_type=Project)
+    def project(self, info: Info) -> Project | Awaitable[Project]:
+        loaders = info.context.loaders
+        return _related(loaders.project_by_id, self.row.project_id, Project.from_row, "project")
 
     @strawberry.field(description="Newest first; every status but DISMISSED unless asked.")
     async def generations(
@@ -243,6 +254,7 @@ class Session(Node):
             status=status.value if status else None,
             max_size=_max_size(info),
         )
+        await load_page_ahead(info, "Generation", page.rows)
         return connection(page, Generation.from_row)
 
 
@@ -269,16 +281,15 @@ class Generation(Node):
             row=row,
         )
 
-    @strawberry.field
-    async def session(self, info: Info) -> Session:
-        row = await info.context.loaders.session_by_id.load(self.row.session_id)
-        if row is None:
-            raise _gone("session")
-        return Session.from_row(row)
+    @strawberry.field(graphql_type=Session)
+    def session(self, info: Info) -> Session | Awaitable[Session]:
+        loaders = info.context.loaders
+        return _related(loaders.session_by_id, self.row.session_id, Session.from_row, "session")
 
-    @strawberry.field(description="Who ran it.")
-    async def user(self, info: Info) -> Profile:
-        return await _profile(info, self.row.user_id)
+    @strawberry.field(graphql_type=Profile, description="Who ran it.")
+    def user(self, info: Info) -> Profile | Awaitable[Profile]:
+        loaders = info.context.loaders
+        return _related(loaders.profile_by_id, self.row.user_id, Profile.from_row, "profile")
 
     @strawberry.field(
         description="Everything for its creator and the project owner; otherwise only "
@@ -322,9 +333,9 @@ class Output(Node):
             row=row,
         )
 
-    @strawberry.field
-    async def generation(self, info: Info) -> Generation:
-        row = await info.context.loaders.generation_by_id.load(self.row.generation_id)
-        if row is None:
-            raise _gone("generation")
-        return Generation.from_row(row)
+    @strawberry.field(graphql_type=Generation)
+    def generation(self, info: Info) -> Generation | Awaitable[Generation]:
+        loaders = info.context.loaders
+        return _related(
+            loaders.generation_by_id, self.row.generation_id, Generation.from_row, "generation"
+        )

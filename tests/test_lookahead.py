@@ -1,8 +1,9 @@
 """`node_fields`: what a query selects on a connection's nodes, through aliases and
-fragments (the projects page loads owners and card figures ahead only for those)."""
+fragments (connections load related rows ahead only for those)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -58,6 +59,6 @@ SCHEMA = strawberry.Schema(query=Query)
 )
 def test_node_fields_follow_aliases_and_fragments(query: str, expected: set[str]) -> None:
     seen.clear()
-    result = SCHEMA.execute_sync(query)
+    result = SCHEMA.execute_sync(query, context_value=SimpleNamespace(lookahead={}))
     assert result.errors is None, result.errors
     assert seen == [frozenset(expected)]

@@ -166,6 +166,19 @@ async def test_gallery_of_every_project_costs_one_more_statement(
     assert _count(body) == 5
 
 
+async def test_galleries_loaded_ahead_with_their_generations_batch_across_projects(
+    client: httpx.AsyncClient, busy: str
+) -> None:
+    query = """{ projects(first: 20) { edges { node { id
+      outputs(first: 3) { edges { node { id generation { prompt user { username } } } } } } } } }"""
+    body = await gql(client, query, bearer=busy)
+    outputs = [o for e in body["data"]["projects"]["edges"] for o in e["node"]["outputs"]["edges"]]
+    assert len(outputs) == 60
+    assert all(o["node"]["generation"]["user"]["username"] == "me" for o in outputs)
+    # role read + page + galleries + their generations + those generations' users
+    assert _count(body) == 5
+
+
 async def test_nested_generations_and_their_outputs_cost_one_statement_per_level(
     client: httpx.AsyncClient, busy: str
 ) -> None:
