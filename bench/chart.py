@@ -20,6 +20,7 @@ from .load import Result
 STRATEGIES = ("naive", "live", "read_model", "floor")
 SCENARIO = "projects_first"
 STYLES = ("-", "--", ":", "-.")  # one per scale
+COLORS = {strategy: f"C{n}" for n, strategy in enumerate(STRATEGIES)}  # one per strategy
 
 
 def chart(results: list[Result], path: Path) -> None:
@@ -35,9 +36,9 @@ def chart(results: list[Result], path: Path) -> None:
         xs = [i + (n - (len(strategies) - 1) / 2) * width for i in range(len(scales))]
         p50 = [at_one[s].p50_ms if s in at_one else 0.0 for s in scales]
         p95 = [at_one[s].p95_ms if s in at_one else 0.0 for s in scales]
-        bars = left.bar(xs, p95, width * 0.9, alpha=0.35, label=f"{strategy} p95")
-        left.bar(xs, p50, width * 0.9, color=bars.patches[0].get_facecolor()[:3],
-                 label=f"{strategy} p50")  # fmt: skip
+        color = COLORS[strategy]
+        left.bar(xs, p95, width * 0.9, color=color, alpha=0.35, label=f"{strategy} p95")
+        left.bar(xs, p50, width * 0.9, color=color, label=f"{strategy} p50")
     left.set_yscale("log")
     left.set_xticks(range(len(scales)), scales)
     left.set_ylabel("latency, ms (log)")
@@ -52,7 +53,7 @@ def chart(results: list[Result], path: Path) -> None:
             )
             label = strategy if len(scales) == 1 else f"{strategy} ({scale})"
             right.plot([r.concurrency for r in rows], [r.rps for r in rows], style,
-                       marker="o", label=label)  # fmt: skip
+                       color=COLORS[strategy], marker="o", label=label)  # fmt: skip
     right.set_xscale("log", base=2)
     sweep = sorted({r.concurrency for r in page})
     right.set_xticks(sweep, [str(c) for c in sweep])
