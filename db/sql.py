@@ -78,7 +78,8 @@ def load_queries(name: str) -> dict[str, str]:
 
 
 @functools.cache
-def _block_names() -> dict[str, str]:
+def named_blocks() -> dict[str, str]:
+    """Every named block's statement -> its `file.block` name (read-only, cached)."""
     return {
         sql: f"{path.stem}.{name}"
         for path in sorted(QUERIES_DIR.glob("*.sql"))
@@ -88,4 +89,4 @@ def _block_names() -> dict[str, str]:
 
 def block_name(sql: str) -> str | None:
     """`file.block` of the named block whose statement is exactly `sql`, else None."""
-    return _block_names().get(sql)
+    return named_blocks().get(sql)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .sql import QUERIES_DIR, load_queries
+from .sql import load_queries, named_blocks
 from .types import Connection
 
 _Q = load_queries("observability")
@@ -45,11 +45,7 @@ def _normal(sql: str) -> str:
 @functools.cache
 def _blocks() -> dict[str, str]:
     """Normalized SQL text -> "file.block" for every named block."""
-    return {
-        _normal(sql): f"{path.stem}.{name}"
-        for path in sorted(QUERIES_DIR.glob("*.sql"))
-        for name, sql in load_queries(path.stem).items()
-    }
+    return {_normal(sql): name for sql, name in named_blocks().items()}
 
 
 async def top(conn: Connection, *, limit: int) -> list[TopStatement]:

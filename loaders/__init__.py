@@ -23,9 +23,9 @@ from db.projects import MemberRow, ProjectRow
 from db.sessions import SessionRow
 from db.stats import StatsRow, StatsSource, stored_stats
 
-from .batch import NOT_LOADED, ByIdLoader, GroupLoader, NotLoaded, PageKey, PageLoader
+from .batch import ByIdLoader, GroupLoader, NotLoaded, PageKey, PageLoader
 
-__all__ = ["NOT_LOADED", "Loaders", "NotLoaded", "PageKey", "build_loaders"]
+__all__ = ["Loaders", "NotLoaded", "PageKey", "build_loaders"]
 
 
 @dataclass(frozen=True, slots=True)

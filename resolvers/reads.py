@@ -140,18 +140,19 @@ async def project_gallery(
     )
 
 
-def _or_none(project_id: uuid.UUID, found: StatsRow | None) -> StatsRow:
+def _or_empty(project_id: uuid.UUID, found: StatsRow | None) -> StatsRow:
+    """A project the stats source did not answer for has no sessions or outputs."""
     return found or StatsRow(project_id, 0, None, None)
 
 
 def ready_project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow | NotLoaded:
     """A project's card figures if they are loaded already, else NOT_LOADED."""
     found = loaders.stats_by_project.ready(project_id)
-    return found if isinstance(found, NotLoaded) else _or_none(project_id, found)
+    return found if isinstance(found, NotLoaded) else _or_empty(project_id, found)
 
 
 async def project_stats(loaders: Loaders, project_id: uuid.UUID) -> StatsRow:
-    return _or_none(project_id, await loaders.stats_by_project.load(project_id))
+    return _or_empty(project_id, await loaders.stats_by_project.load(project_id))
 
 
 async def project_members(loaders: Loaders, project_id: uuid.UUID) -> list[MemberRow]:
