@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 def _database(settings: Settings) -> str:
-    from db.pool import resolve_database_url
+    from db.ops.embedded import resolve_database_url
 
     return resolve_database_url(settings)
 
@@ -62,7 +62,7 @@ def _on_connection(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     import psycopg
 
-    from db import migrate
+    from db.ops import migrate
 
     url = _database(settings)
     _check_connection(url)
@@ -93,7 +93,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _load_demo(url: str) -> Any:
-    from db.demo import load_demo
+    from db.ops.demo import load_demo
 
     return _on_connection(url, load_demo)
 
@@ -106,7 +106,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _token_for(settings: Settings, username: str) -> str:
     from auth import tokens
-    from db.demo import DEMO_USERS
+    from db.ops.demo import DEMO_USERS
 
     if username not in DEMO_USERS:
         raise ConfigError(f"unknown demo user {username!r}; choose from {', '.join(DEMO_USERS)}")
@@ -122,7 +122,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bench.seed import NotEmpty, Scale, seed
-    from db import migrate
+    from db.ops import migrate
 
     scale = Scale.named(args.scale)
     url = _target(settings, args)
@@ -194,7 +194,7 @@ def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db_top(settings: Settings, args: argparse.Namespace) -> int:
-    from db.statements import StatementsUnavailable, top
+    from db.ops.statements import StatementsUnavailable, top
 
     url = _target(settings, args)
     try:
@@ -270,14 +270,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from db import migrate
+    from db.ops import migrate
 
     started = time.monotonic()
     url = _database(settings)
     _check_connection(url)
     applied = migrate.apply(url)
     if not settings.database_url:  # ours: `vesper db top` works out of the box
-        from db import statements
+        from db.ops import statements
 
         _on_connection(url, statements.install)
     summary = _load_demo(url)

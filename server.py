@@ -1,9 +1,10 @@
 """The ASGI application: `server:app`, or `create_app(settings)` for tests and tools.
 
-Routes: POST/GET /graphql (GraphiQL on GET with Accept: text/html in development),
-GET /healthz (liveness), GET /readyz (database reachable and migrations current),
-GET /metrics (Prometheus text).
-No SQL and no resolvers here.
+Transport only: routes, GraphQL over HTTP (body limit, media types, status codes), the
+lifespan that opens the pool. Routes: POST/GET /graphql (GraphiQL on GET with Accept:
+text/html in development), GET /healthz (liveness), GET /readyz (database reachable and
+migrations current), GET /metrics (Prometheus text). Who the viewer is comes from auth/,
+the per-request context from schema/context.py; no SQL and no resolvers here.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypedDict
 
+import asyncpg
 import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import Request as StarletteRequest
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from strawberry.exceptions import MissingQueryError
@@ -28,11 +30,10 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from auth import tokens
-from auth.viewer import viewer_for
-from db import migrate, stats
-from db.pool import create_pool, resolve_database_url
-from loaders import build_loaders
+from auth.request import authenticate
+from db.ops import migrate
+from db.ops.embedded import resolve_database_url
+from db.pool import create_pool
 from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema
@@ -44,6 +45,15 @@ log = logging.getLogger("vesper.server")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+
+
+class AppState(TypedDict):
+    """What the lifespan opens for every request (Starlette's lifespan state)."""
+
+    pool: asyncpg.Pool[asyncpg.Record]
+
+
+Request = StarletteRequest[AppState]
 
 
 class RequestRefused(Exception):
@@ -115,7 +125,6 @@ class GraphQLApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema: strawberry.Schema = build_schema(settings)
-        self.stats_source = stats.SOURCES[settings.stats_source]
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -151,21 +160,9 @@ class GraphQLApp:
                 codes=codes,
                 status=response.status_code,
                 seconds=time.perf_counter() - started,
-                pool=request.app.state.pool,
+                pool=request.state["pool"],
             )
         return response
-
-    async def authenticate(self, request: Request) -> tuple[Any, str | None]:
-        try:
-            token = tokens.bearer_token(request.headers.get("authorization"))
-            if token is None:
-                return None, "authentication required: send Authorization: Bearer <token>"
-            claims = tokens.decode(
-                token, secret=self.settings.jwt_secret, audience=self.settings.jwt_audience
-            )
-        except tokens.InvalidToken as exc:
-            return None, str(exc)
-        return await viewer_for(request.app.state.pool, claims), None
 
     async def execute(
         self,
@@ -178,19 +175,12 @@ class GraphQLApp:
     ) -> tuple[Response, list[str]]:
         """The response and the `extensions.code` of each error it carries."""
         rid = request_id(request.scope)
-        pool = request.app.state.pool
+        pool = request.state["pool"]
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
-        viewer, problem = await self.authenticate(request)
-        context = Context(
-            settings=self.settings,
-            pool=pool,
-            request_id=rid,
-            loaders=build_loaders(pool, viewer, stats_source=self.stats_source),
-            authenticated=viewer,
-            auth_problem=problem,
-        )
+        who = await authenticate(pool, request.headers.get("authorization"), self.settings)
+        context = Context.for_request(self.settings, pool, rid, who)
         try:
             result = await self.schema.execute(
                 query,
@@ -239,14 +229,14 @@ def _executed(errors: list[Any]) -> bool:
     return any(e.path is not None for e in errors)
 
 
-def internal_error(request: Request, exc: Exception | None = None) -> Response:
+def internal_error(request: StarletteRequest[Any], exc: Exception | None = None) -> Response:
     """Anything that escapes: logged with the request id, masked for the client."""
     rid = request_id(request.scope)
     log.exception("internal error [request %s]", rid, exc_info=exc or True)
     return JSONResponse(request_error("Internal server error", INTERNAL, request_id=rid), 500)
 
 
-async def _unhandled(request: Request, exc: Exception) -> Response:
+async def _unhandled(request: StarletteRequest[Any], exc: Exception) -> Response:
     return internal_error(request, exc)
 
 
@@ -255,14 +245,14 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    metrics.observe_pool(request.app.state.pool)
+    metrics.observe_pool(request.state["pool"])
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
 
 
 async def readyz(request: Request) -> Response:
     try:
-        async with request.app.state.pool.acquire() as conn:
+        async with request.state["pool"].acquire() as conn:
             pending = await migrate.pending_ids(conn)
     except Exception:
         log.exception("readiness check failed")
@@ -274,14 +264,14 @@ async def readyz(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         url = await run_in_threadpool(resolve_database_url, settings)
         observer = querystats.StatementObserver(slow_ms=settings.slow_statement_ms)
-        app.state.pool = await create_pool(url, settings, init=observer.register())
+        pool = await create_pool(url, settings, init=observer.register())
         try:
-            yield
+            yield {"pool": pool}
         finally:
-            await app.state.pool.close()
+            await pool.close()
             metrics.worker_stopped()
 
     graphql = GraphQLApp(settings)

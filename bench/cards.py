@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from domain.vocabulary import NodeType
 from resolvers.ids import decode
 
 PAGE = 20  # the front end's projects page
@@ -28,7 +29,7 @@ def cards_from_api(body: dict[str, Any]) -> list[Card]:
     """The cards of a `projects` response (global ids decoded to project ids)."""
     return [
         Card(
-            id=decode(edge["node"]["id"], {"Project"})[1],
+            id=decode(edge["node"]["id"], NodeType.PROJECT),
             owner_username=edge["node"]["owner"]["username"],
             session_count=edge["node"]["sessionCount"],
             thumbnail_url=edge["node"]["thumbnailUrl"],

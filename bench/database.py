@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bench.seed import Scale, seed
-from db import migrate
+from db.ops import migrate
 from db.sql import load_queries
 from settings import with_database
 
-_Q = load_queries("bench")
+from . import QUERIES
+
+_Q = load_queries("bench", QUERIES)
 
 
 class BenchError(Exception):

@@ -1,7 +1,7 @@
 """`vesper explain`: EXPLAIN (ANALYZE, BUFFERS) of every hot statement, for representative
 viewers, with a verdict.
 
-The viewers are found in the data (db/queries/explain.sql): the profile owning the most
+The viewers are found in the data (bench/queries/explain.sql): the profile owning the most
 projects, the one with the most memberships, one who sees shared projects only, and the
 owner of the project with the most sessions. For each: the projects page (first and deep),
 every loader batch behind the page's cards and nested connections, and the sessions,
@@ -22,10 +22,11 @@ from typing import Any
 
 import asyncpg
 
-from db.generations import LISTED_STATUSES
 from db.keyset import Keyset, Position
-from db.outputs import FILE_TYPES
 from db.sql import load_queries
+from domain.vocabulary import LISTED_STATUSES, FileType
+
+from . import QUERIES
 
 # Tables whose size grows with use: a sequential scan of one is a cost that grows with data.
 WATCHED = frozenset({"sessions", "generations", "outputs", "published_outputs", "member_projects"})
@@ -43,7 +44,7 @@ _Q = {
     **load_queries("generations"),
     **load_queries("outputs"),
     **load_queries("stats"),
-    **load_queries("explain"),
+    **load_queries("explain", QUERIES),
 }
 
 
@@ -141,7 +142,7 @@ async def _viewers(conn: asyncpg.Connection[Any]) -> list[tuple[str, uuid.UUID]]
 
 
 async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
-    files, statuses = list(FILE_TYPES), list(LISTED_STATUSES)
+    files, statuses = [t.value for t in FileType], [s.value for s in LISTED_STATUSES]
     first = await run.measure(
         label, "projects: first page", "projects_page_forward", viewer, "ALL", *_bounds(PAGE + 1)
     )

@@ -17,6 +17,7 @@ import asyncpg
 
 from db import profiles, projects, stats
 from db.keyset import Keyset
+from domain.vocabulary import ProjectScope
 
 from .cards import PAGE, Card
 
@@ -25,7 +26,7 @@ async def floor_page(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> list[Card
     """The viewer's first page of projects with the card figures of the read model."""
     await profiles.viewer_role(pool, profile_id=viewer)
     rows = await projects.projects_page(
-        pool, viewer=viewer, scope="ALL", keyset=Keyset(forward=True, limit=PAGE + 1)
+        pool, viewer=viewer, scope=ProjectScope.ALL, keyset=Keyset(forward=True, limit=PAGE + 1)
     )
     page = rows[:PAGE]
     owners, figures = await asyncio.gather(

@@ -21,6 +21,7 @@ import asyncpg
 from auth import tokens
 from bench.seed import Scale
 from db.pool import create_pool
+from domain.vocabulary import NodeType
 from observability import querystats
 from resolvers.ids import encode
 from settings import Settings
@@ -102,7 +103,7 @@ def _fixed(request: Request) -> Callable[[Api], Callable[[], Step]]:
 def _reads(subjects: Subjects, secret: str, deep: str | None) -> dict[str, Request]:
     heavy = tokens.issue(subjects.heavy_owner, secret=secret)
     owner = tokens.issue(subjects.project_owner, secret=secret)
-    project = {"id": encode("Project", subjects.project)}
+    project = {"id": encode(NodeType.PROJECT, subjects.project)}
     reads = {
         "projects_first": Request(heavy, PROJECTS, {"after": None}),
         "projects_deep": Request(heavy, PROJECTS, {"after": deep}),
@@ -156,7 +157,7 @@ async def _served(
     naive = _in_process(pool, naive_page, subjects.heavy_owner)
     await run.local("naive", 1, options.naive_budget, naive)
     owner = tokens.issue(subjects.project_owner, secret=secret)
-    session_id = encode("Session", subjects.write_session)
+    session_id = encode(NodeType.SESSION, subjects.write_session)
     for c in (LATENCY, THROUGHPUT):  # last: its writes change the largest project
 
         def writers(api: Api) -> Callable[[], Step]:

@@ -24,9 +24,10 @@ import asyncpg
 from db import profiles
 from db.sql import load_queries
 
+from . import QUERIES
 from .cards import PAGE, Card
 
-_Q = load_queries("bench")
+_Q = load_queries("bench", QUERIES)
 CURSOR_ROWS = 10_000  # rows per round trip of the images cursor
 
 _Key = tuple[datetime, datetime, uuid.UUID]  # generation created_at, created_at, id

@@ -27,14 +27,14 @@ import asyncpg
 from bench.seed import Scale
 from db.sql import load_queries
 
-from . import report, targets
+from . import QUERIES, report, targets
 from .chart import chart
 from .database import BenchError, prepare
 from .load import Result
 from .measure import measure
 from .options import SCALES, Options
 
-_Q = load_queries("bench")
+_Q = load_queries("bench", QUERIES)
 
 Say = Callable[[str], None]
 

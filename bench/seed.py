@@ -4,7 +4,7 @@ Sizes scale from `small` (1k users, 10k projects, 100k sessions, 1M generations,
 outputs) by a factor; the heavy cases that break naive plans scale with it: a user owning
 half the projects (5,000 at small), a project with 5,000 sessions, a session with 50,000
 generations, a user who is a member of 2,000 projects, and one project in ten shared.
-The SQL is in db/queries/seed.sql; this module only chooses sizes and ranges.
+The SQL is in bench/queries/seed.sql; this module only chooses sizes and ranges.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import asyncpg
 
 from db.sql import load_queries
 
-_Q = load_queries("seed")
+from . import QUERIES
+
+_Q = load_queries("seed", QUERIES)
 
 FACTORS = {"tiny": 0.01, "small": 1.0, "medium": 5.0, "large": 20.0}
 CHUNK = 100_000  # rows per statement for the large tables (progress granularity)

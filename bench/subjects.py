@@ -16,9 +16,10 @@ import asyncpg
 
 from db.sql import load_queries
 
+from . import QUERIES
 from .database import BenchError
 
-_Q = {**load_queries("explain"), **load_queries("bench")}
+_Q = {**load_queries("explain", QUERIES), **load_queries("bench", QUERIES)}
 
 WRITE_MODEL = "vesper-bench-load"  # model id of the mixed scenario's generations
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+
+from domain.vocabulary import GenerationStatus, NodeType, ProjectRole
 
 from .sql import load_queries
 from .types import Connection
@@ -19,17 +20,22 @@ _Q = load_queries("access")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    viewer_role: str | None  # on its project: OWNER, ADMIN, EDITOR, VIEWER; None: shared only
+    viewer_role: ProjectRole | None  # on its project; None: visible as shared only
     owner_id: uuid.UUID  # the project's owner
-    status: str | None  # a generation's (or an output's generation's) status, else None
-
-
-Kind: TypeAlias = Literal["project", "session", "generation", "output"]
+    status: GenerationStatus | None  # a generation's (or an output's generation's) status
 
 
 async def for_write(
-    conn: Connection, *, kind: Kind, viewer: uuid.UUID, key: uuid.UUID
+    conn: Connection, *, kind: NodeType, viewer: uuid.UUID, key: uuid.UUID
 ) -> Target | None:
-    """The `kind` row `key` as `viewer` sees it, locked; None when not visible."""
-    row = await conn.fetchrow(_Q[f"{kind}_for_write"], viewer, key)
-    return None if row is None else Target(**dict(row))
+    """The `kind` row `key` (a project, session, generation or output) as `viewer` sees
+    it, locked; None when not visible."""
+    row = await conn.fetchrow(_Q[f"{kind.value.lower()}_for_write"], viewer, key)
+    if row is None:
+        return None
+    role, status = row["viewer_role"], row["status"]
+    return Target(
+        viewer_role=None if role is None else ProjectRole(role),
+        owner_id=row["owner_id"],
+        status=None if status is None else GenerationStatus(status),
+    )

@@ -1,16 +1,18 @@
-"""Generations: lookups by id and per-session pages (db/queries/generations.sql)."""
+"""Generations: lookups by id, per-session pages and their writes
+(db/queries/generations.sql)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import asyncpg
+
+from domain.rows import GenerationRow
+from domain.vocabulary import LISTED_STATUSES, GenerationStatus
+from domain.writes import NewOutput
 
 from .keyset import Keyset
 from .sql import load_queries
@@ -18,37 +20,21 @@ from .types import Connection, Executor
 
 _Q = load_queries("generations")
 
-# What a session's generations list shows when no status is asked for: every status the API
-# knows (schema.enums.GenerationStatus) but dismissed. The page reads one index range per
-# status.
-LISTED_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 
-
-@dataclass(frozen=True, slots=True)
-class GenerationRow:
-    id: uuid.UUID
-    session_id: uuid.UUID
-    user_id: uuid.UUID
-    model_id: str
-    prompt: str
-    negative_prompt: str | None
-    parameters: Any  # decoded JSON, whole: the caller decides what the viewer may see
-    status: str  # processing, queued, completed, failed, cancelled, dismissed
-    cost: Decimal | None
-    created_at: datetime
-    viewer_owns_project: bool
-
-
-def _row(record: asyncpg.Record) -> GenerationRow:
-    values = dict(record)
-    values["parameters"] = json.loads(values["parameters"])
-    return GenerationRow(**values)
+def _generation(record: asyncpg.Record) -> GenerationRow:
+    return GenerationRow(
+        **{
+            **record,
+            "parameters": json.loads(record["parameters"]),
+            "status": GenerationStatus(record["status"]),
+        }
+    )
 
 
 async def generations_by_ids(
     db: Executor, *, viewer: uuid.UUID, ids: list[uuid.UUID]
 ) -> list[GenerationRow]:
-    return [_row(r) for r in await db.fetch(_Q["generations_by_ids"], viewer, ids)]
+    return [_generation(r) for r in await db.fetch(_Q["generations_by_ids"], viewer, ids)]
 
 
 async def generations_pages(
@@ -56,20 +42,22 @@ async def generations_pages(
     *,
     viewer: uuid.UUID,
     session_ids: list[uuid.UUID],
-    status: str | None,
+    status: GenerationStatus | None,
     keyset: Keyset,
-) -> list[GenerationRow]:
-    """Up to `keyset.limit` generations per visible session, in walking order per session;
-    `status` None lists every status but dismissed."""
+) -> list[tuple[uuid.UUID, GenerationRow]]:
+    """(session id, generation) for up to `keyset.limit` generations per visible session,
+    in walking order per session; `status` None lists every status but dismissed (one
+    index range per status)."""
+    statuses = LISTED_STATUSES if status is None else (status,)
     rows = await db.fetch(
         keyset.query(_Q, "generations_page"),
         viewer,
         session_ids,
-        list(LISTED_STATUSES) if status is None else [status],
+        [s.value for s in statuses],
         *keyset.bounds(),
         keyset.limit,
     )
-    return [_row(r) for r in rows]
+    return [(r["session_id"], _generation(r)) for r in rows]
 
 
 async def insert_generation(
@@ -91,18 +79,13 @@ async def insert_generation(
 
 
 async def set_status(
-    conn: Connection, *, generation: uuid.UUID, status: str, cost: Decimal | None = None
+    conn: Connection,
+    *,
+    generation: uuid.UUID,
+    status: GenerationStatus,
+    cost: Decimal | None = None,
 ) -> None:
-    await conn.execute(_Q["set_generation_status"], generation, status, cost)
-
-
-@dataclass(frozen=True, slots=True)
-class NewOutput:
-    file_url: str
-    file_type: str  # image | video
-    width: int | None
-    height: int | None
-    duration: float | None
+    await conn.execute(_Q["set_generation_status"], generation, status.value, cost)
 
 
 async def insert_outputs(
@@ -110,6 +93,12 @@ async def insert_outputs(
 ) -> None:
     if not outputs:
         return
-    columns = ("file_url", "file_type", "width", "height", "duration")
-    arrays = [[getattr(output, column) for output in outputs] for column in columns]
-    await conn.execute(_Q["insert_outputs"], generation, *arrays)
+    await conn.execute(
+        _Q["insert_outputs"],
+        generation,
+        [o.file_url for o in outputs],
+        [o.file_type.value for o in outputs],
+        [o.width for o in outputs],
+        [o.height for o in outputs],
+        [o.duration for o in outputs],
+    )

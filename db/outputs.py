@@ -1,10 +1,14 @@
-"""Outputs: lookups by id, per generation, and the gallery (db/queries/outputs.sql)."""
+"""Outputs: lookups by id, per generation, the gallery, and their writes
+(db/queries/outputs.sql)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from domain.rows import OutputRow
+from domain.vocabulary import FileType
 
 from .keyset import Keyset
 from .sql import load_queries
@@ -12,30 +16,15 @@ from .types import Connection, Executor
 
 _Q = load_queries("outputs")
 
-# The file types the API knows (schema.enums.FileType): the gallery reads one index range
-# per type, so "any type" means these.
-FILE_TYPES = ("image", "video")
 
-
-@dataclass(frozen=True, slots=True)
-class OutputRow:
-    id: uuid.UUID
-    generation_id: uuid.UUID
-    file_url: str
-    file_type: str  # image | video
-    width: int | None
-    height: int | None
-    duration: float | None
-    is_starred: bool
-    is_approved: bool
-    created_at: datetime
+def _output(values: Mapping[str, Any]) -> OutputRow:
+    return OutputRow(**{**values, "file_type": FileType(values["file_type"])})
 
 
 async def outputs_by_ids(
     db: Executor, *, viewer: uuid.UUID, ids: list[uuid.UUID]
 ) -> list[OutputRow]:
-    rows = await db.fetch(_Q["outputs_by_ids"], viewer, ids)
-    return [OutputRow(**dict(row)) for row in rows]
+    return [_output(row) for row in await db.fetch(_Q["outputs_by_ids"], viewer, ids)]
 
 
 async def outputs_by_generations(
@@ -43,7 +32,7 @@ async def outputs_by_generations(
 ) -> list[OutputRow]:
     """Every output of the visible generations, oldest first within each generation."""
     rows = await db.fetch(_Q["outputs_by_generations"], viewer, generation_ids)
-    return [OutputRow(**dict(row)) for row in rows]
+    return [_output(row) for row in rows]
 
 
 async def gallery_pages(
@@ -51,16 +40,18 @@ async def gallery_pages(
     *,
     viewer: uuid.UUID,
     project_ids: list[uuid.UUID],
-    file_type: str | None,
+    file_type: FileType | None,
     keyset: Keyset,
 ) -> list[tuple[uuid.UUID, OutputRow]]:
     """(project id, output) for up to `keyset.limit` published outputs per visible
-    project, in walking order per project; `file_type` None means any."""
+    project, in walking order per project; `file_type` None means any (the gallery reads
+    one index range per type)."""
+    types = tuple(FileType) if file_type is None else (file_type,)
     rows = await db.fetch(
         keyset.query(_Q, "gallery_page"),
         viewer,
         project_ids,
-        list(FILE_TYPES) if file_type is None else [file_type],
+        [t.value for t in types],
         *keyset.bounds(),
         keyset.limit,
     )
@@ -68,7 +59,7 @@ async def gallery_pages(
     for row in rows:
         values = dict(row)
         project_id = values.pop("project_id")
-        result.append((project_id, OutputRow(**values)))
+        result.append((project_id, _output(values)))
     return result
 
 

@@ -1,4 +1,4 @@
-"""Connection pool and the one place that decides which database we talk to."""
+"""The connection pool, and what to say when the database cannot be reached."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from settings import Settings, asyncpg_url
-
-from . import embedded
+from settings import Settings
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or refuses us; the message says what to check."""
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL when given, else the embedded server (started on demand)."""
-    if settings.database_url:
-        return asyncpg_url(settings.database_url)
-    try:
-        return embedded.start(settings.data_dir)
-    except embedded.EmbeddedDatabaseError as exc:
-        raise DatabaseUnavailable(str(exc)) from exc
 
 
 def _describe(url: str) -> str:

@@ -1,10 +1,11 @@
-"""Profiles: the viewer's own row and batched lookups."""
+"""Profiles: the viewer's own row and batched lookups (db/queries/profiles.sql)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
+
+from domain.rows import ProfileRow
 
 from .sql import load_queries
 from .types import Executor
@@ -12,15 +13,8 @@ from .types import Executor
 _Q = load_queries("profiles")
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileRow:
-    id: uuid.UUID
-    username: str | None
-    display_name: str | None
-    avatar_url: str | None
-
-
 async def viewer_role(db: Executor, *, profile_id: uuid.UUID) -> str | None:
+    """The profile's account role (`user` or `admin`); None when it does not exist."""
     role: str | None = await db.fetchval(_Q["viewer_role"], profile_id)
     return role
 
@@ -40,4 +34,4 @@ async def insert_profile(
 
 async def profiles_by_ids(db: Executor, *, ids: list[uuid.UUID]) -> list[ProfileRow]:
     rows = await db.fetch(_Q["profiles_by_ids"], ids)
-    return [ProfileRow(**dict(row)) for row in rows]
+    return [ProfileRow(**row) for row in rows]

@@ -4,61 +4,48 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+
+import asyncpg
+
+from domain.rows import MemberRow, ProjectRow
+from domain.vocabulary import ProjectRole, ProjectScope
+from domain.writes import Change
 
 from .errors import reference_gone
 from .keyset import Keyset
 from .sql import load_queries
-from .types import Change, Connection, Executor
+from .types import Connection, Executor
 
 _Q = load_queries("projects")
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectRow:
-    id: uuid.UUID
-    name: str
-    description: str | None
-    cover_image_url: str | None
-    is_shared: bool
-    created_at: datetime
-    updated_at: datetime
-    owner_id: uuid.UUID
-    viewer_role: str | None  # OWNER, ADMIN, EDITOR, VIEWER; None: visible as shared only
-
-
-@dataclass(frozen=True, slots=True)
-class MemberRow:
-    project_id: uuid.UUID
-    user_id: uuid.UUID
-    role: str  # ADMIN, EDITOR or VIEWER
-    joined_at: datetime
+def _project(record: asyncpg.Record) -> ProjectRow:
+    role = record["viewer_role"]
+    return ProjectRow(**{**record, "viewer_role": None if role is None else ProjectRole(role)})
 
 
 async def projects_page(
-    db: Executor, *, viewer: uuid.UUID, scope: str, keyset: Keyset
+    db: Executor, *, viewer: uuid.UUID, scope: ProjectScope, keyset: Keyset
 ) -> list[ProjectRow]:
-    """Up to `keyset.limit` visible projects in walking order (backward pages come oldest
-    first). `scope` is ALL, OWNED, MEMBER or SHARED."""
+    """Up to `keyset.limit` visible projects of `scope` in walking order (backward pages
+    come oldest first)."""
     rows = await db.fetch(
-        keyset.query(_Q, "projects_page"), viewer, scope, *keyset.bounds(), keyset.limit
+        keyset.query(_Q, "projects_page"), viewer, scope.value, *keyset.bounds(), keyset.limit
     )
-    return [ProjectRow(**dict(row)) for row in rows]
+    return [_project(row) for row in rows]
 
 
 async def projects_by_ids(
     db: Executor, *, viewer: uuid.UUID, ids: list[uuid.UUID]
 ) -> list[ProjectRow]:
-    rows = await db.fetch(_Q["projects_by_ids"], viewer, ids)
-    return [ProjectRow(**dict(row)) for row in rows]
+    return [_project(row) for row in await db.fetch(_Q["projects_by_ids"], viewer, ids)]
 
 
 async def members_by_projects(
     db: Executor, *, viewer: uuid.UUID, project_ids: list[uuid.UUID]
 ) -> list[MemberRow]:
     rows = await db.fetch(_Q["members_by_projects"], viewer, project_ids)
-    return [MemberRow(**dict(row)) for row in rows]
+    return [MemberRow(**{**row, "role": ProjectRole(row["role"])}) for row in rows]
 
 
 async def insert_project(
@@ -97,12 +84,12 @@ async def delete_project(conn: Connection, *, project: uuid.UUID) -> None:
 
 
 async def upsert_member(
-    conn: Connection, *, project: uuid.UUID, user: uuid.UUID, role: str
+    conn: Connection, *, project: uuid.UUID, user: uuid.UUID, role: ProjectRole
 ) -> bool:
-    """Adds `user` with `role` (admin, editor, viewer) or changes their role; True when
-    anything changed. `ReferenceGone` when the user has no profile."""
+    """Adds `user` with the member `role` or changes their role; True when anything
+    changed. `ReferenceGone` when the user has no profile."""
     with reference_gone():
-        changed: bool = await conn.fetchval(_Q["upsert_member"], project, user, role)
+        changed: bool = await conn.fetchval(_Q["upsert_member"], project, user, role.stored)
     return changed
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+
+import asyncpg
+
+from domain.rows import SessionRow
+from domain.vocabulary import SessionType
 
 from .keyset import Keyset
 from .sql import load_queries
@@ -13,22 +16,14 @@ from .types import Connection, Executor
 _Q = load_queries("sessions")
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    id: uuid.UUID
-    project_id: uuid.UUID
-    name: str
-    type: str  # image | video
-    is_private: bool
-    created_at: datetime
-    updated_at: datetime
+def _session(record: asyncpg.Record) -> SessionRow:
+    return SessionRow(**{**record, "type": SessionType(record["type"])})
 
 
 async def sessions_by_ids(
     db: Executor, *, viewer: uuid.UUID, ids: list[uuid.UUID]
 ) -> list[SessionRow]:
-    rows = await db.fetch(_Q["sessions_by_ids"], viewer, ids)
-    return [SessionRow(**dict(row)) for row in rows]
+    return [_session(row) for row in await db.fetch(_Q["sessions_by_ids"], viewer, ids)]
 
 
 async def sessions_pages(
@@ -36,25 +31,28 @@ async def sessions_pages(
     *,
     viewer: uuid.UUID,
     project_ids: list[uuid.UUID],
-    type: str | None,
+    type: SessionType | None,
     keyset: Keyset,
-) -> list[SessionRow]:
-    """Up to `keyset.limit` visible sessions per project, in walking order per project."""
+) -> list[tuple[uuid.UUID, SessionRow]]:
+    """(project id, session) for up to `keyset.limit` visible sessions per project, in
+    walking order per project; `type` None means any."""
     rows = await db.fetch(
         keyset.query(_Q, "sessions_page"),
         viewer,
         project_ids,
-        type,
+        None if type is None else type.value,
         *keyset.bounds(),
         keyset.limit,
     )
-    return [SessionRow(**dict(row)) for row in rows]
+    return [(row["project_id"], _session(row)) for row in rows]
 
 
 async def insert_session(
-    conn: Connection, *, project: uuid.UUID, name: str, type: str, is_private: bool
+    conn: Connection, *, project: uuid.UUID, name: str, type: SessionType, is_private: bool
 ) -> uuid.UUID:
-    new_id: uuid.UUID = await conn.fetchval(_Q["insert_session"], project, name, type, is_private)
+    new_id: uuid.UUID = await conn.fetchval(
+        _Q["insert_session"], project, name, type.value, is_private
+    )
     return new_id
 
 

@@ -1,4 +1,5 @@
-"""Named SQL blocks (aiosql style) read from `db/queries/<name>.sql`.
+"""Named SQL blocks (aiosql style) read from `<folder>/<name>.sql` (the request path's are in
+`db/queries/`; tooling keeps its own folders beside its code).
 
 A file is a sequence of blocks, each opened by a `-- name: <identifier>` line. The comment
 lines right after the header document the block and are dropped; the rest, trimmed, is the
@@ -62,8 +63,9 @@ def parse_queries(text: str, *, source: str = "<string>") -> dict[str, str]:
 
 
 @functools.cache
-def load_queries(name: str) -> dict[str, str]:
-    """The named blocks of `db/queries/<name>.sql`, parsed once per process.
+def load_queries(name: str, folder: Path = QUERIES_DIR) -> dict[str, str]:
+    """The named blocks of `<folder>/<name>.sql` (`db/queries/` by default), parsed once per
+    process.
 
     The returned dict is shared between callers (cached): treat it as read-only.
 
@@ -73,13 +75,13 @@ def load_queries(name: str) -> dict[str, str]:
     """
     if not name.isidentifier():
         raise ValueError(f"{name!r} is not a query file name")
-    path = QUERIES_DIR / f"{name}.sql"
+    path = folder / f"{name}.sql"
     return parse_queries(path.read_text(encoding="utf-8"), source=str(path))
 
 
 @functools.cache
 def named_blocks() -> dict[str, str]:
-    """Every named block's statement -> its `file.block` name (read-only, cached)."""
+    """Every request-path block's statement -> its `file.block` name (read-only, cached)."""
     return {
         sql: f"{path.stem}.{name}"
         for path in sorted(QUERIES_DIR.glob("*.sql"))

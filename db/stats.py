@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeAlias
+
+from domain.rows import StatsRow
+from domain.writes import RepairReport
 
 from .sql import load_queries
 from .types import Connection, Executor
@@ -19,14 +20,6 @@ from .types import Connection, Executor
 _Q = load_queries("stats")
 _FIRST = uuid.UUID(int=0)
 REPAIR_BATCH = 500  # projects compared per statement
-
-
-@dataclass(frozen=True, slots=True)
-class StatsRow:
-    project_id: uuid.UUID
-    session_count: int
-    thumbnail_url: str | None
-    last_activity_at: datetime | None
 
 
 StatsSource: TypeAlias = Callable[..., Awaitable[list[StatsRow]]]
@@ -37,7 +30,7 @@ async def live_stats(
 ) -> list[StatsRow]:
     """Figures of the visible projects among `project_ids`, computed on the spot."""
     rows = await db.fetch(_Q["live_stats_by_projects"], viewer, project_ids)
-    return [StatsRow(**dict(row)) for row in rows]
+    return [StatsRow(**row) for row in rows]
 
 
 async def stored_stats(
@@ -45,17 +38,10 @@ async def stored_stats(
 ) -> list[StatsRow]:
     """Figures of the visible projects among `project_ids`, read from project_stats."""
     rows = await db.fetch(_Q["stored_stats_by_projects"], viewer, project_ids)
-    return [StatsRow(**dict(row)) for row in rows]
+    return [StatsRow(**row) for row in rows]
 
 
 SOURCES: dict[str, StatsSource] = {"live": live_stats, "read_model": stored_stats}
-
-
-@dataclass(frozen=True, slots=True)
-class RepairReport:
-    checked: int  # projects compared
-    drifted: int  # of those, rows missing or different from a recomputation
-    repaired: int  # of those, rows recomputed
 
 
 async def repair(
@@ -86,4 +72,4 @@ async def repair(
             await conn.execute(_Q["stats_refresh"], found)
             repaired += len(found)
         after = row["last_id"]
-    return RepairReport(checked, drifted, repaired)
+    return RepairReport(checked=checked, drifted=drifted, repaired=repaired)

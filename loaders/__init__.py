@@ -2,7 +2,8 @@
 
 Every loader answers only what the viewer may see (the SQL applies visibility), so a
 loader can be handed any id. `stats_source` picks where the project card figures come
-from: the project_stats read model (default) or live computation (db/stats.py).
+from: the project_stats read model (`read_model`, the default) or live computation
+(`live`), see db/stats.py.
 """
 
 from __future__ import annotations
@@ -13,19 +14,31 @@ from typing import Any
 
 import asyncpg
 
-from auth.viewer import Viewer
-from db import generations, outputs, profiles, projects, sessions
-from db.generations import GenerationRow
-from db.keyset import Keyset
-from db.outputs import OutputRow
-from db.profiles import ProfileRow
-from db.projects import MemberRow, ProjectRow
-from db.sessions import SessionRow
-from db.stats import StatsRow, StatsSource, stored_stats
+from db import generations, outputs, profiles, projects, sessions, stats
+from domain.rows import (
+    GenerationRow,
+    MemberRow,
+    OutputRow,
+    ProfileRow,
+    ProjectRow,
+    SessionRow,
+    StatsRow,
+)
+from domain.vocabulary import FileType, GenerationStatus, NodeType, SessionType
 
-from .batch import ByIdLoader, GroupLoader, NotLoaded, PageKey, PageLoader
+from .batch import NOT_LOADED, ByIdLoader, GroupLoader, KeyedLoader, NotLoaded, PageKey, PageLoader
 
-__all__ = ["Loaders", "NotLoaded", "PageKey", "build_loaders"]
+__all__ = [
+    "NOT_LOADED",
+    "ByIdLoader",
+    "GroupLoader",
+    "KeyedLoader",
+    "Loaders",
+    "NotLoaded",
+    "PageKey",
+    "PageLoader",
+    "build_loaders",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +51,24 @@ class Loaders:
     stats_by_project: ByIdLoader[StatsRow]
     members_by_project: GroupLoader[MemberRow]
     outputs_by_generation: GroupLoader[OutputRow]
-    sessions_by_project: PageLoader[SessionRow]
-    generations_by_session: PageLoader[GenerationRow]
-    gallery_by_project: PageLoader[OutputRow]
+    sessions_by_project: PageLoader[SessionType, SessionRow]
+    generations_by_session: PageLoader[GenerationStatus, GenerationRow]
+    gallery_by_project: PageLoader[FileType, OutputRow]
 
     def __post_init__(self) -> None:
         for field in fields(self):  # each loader's metric label is its attribute name
             getattr(self, field.name).name = field.name
+
+    def by_node_type(self, node_type: NodeType) -> ByIdLoader[Any]:
+        """The loader of the objects that have global ids of `node_type`."""
+        by_type: dict[NodeType, ByIdLoader[Any]] = {
+            NodeType.PROFILE: self.profile_by_id,
+            NodeType.PROJECT: self.project_by_id,
+            NodeType.SESSION: self.session_by_id,
+            NodeType.GENERATION: self.generation_by_id,
+            NodeType.OUTPUT: self.output_by_id,
+        }
+        return by_type[node_type]
 
     def clear_all(self) -> None:
         """Forget every cached answer (after a write, so later loads see it)."""
@@ -53,68 +77,55 @@ class Loaders:
 
 
 def build_loaders(
-    pool: asyncpg.Pool[Any], viewer: Viewer | None, *, stats_source: StatsSource = stored_stats
+    pool: asyncpg.Pool[Any], viewer: uuid.UUID | None, *, stats_source: str = "read_model"
 ) -> Loaders:
-    # Without a viewer every root field fails before loading; a null id sees nothing.
-    me: Any = viewer.id if viewer else None
-
-    async def profile_rows(ids: list[uuid.UUID]) -> list[ProfileRow]:
-        return await profiles.profiles_by_ids(pool, ids=ids)
-
-    async def project_rows(ids: list[uuid.UUID]) -> list[ProjectRow]:
-        return await projects.projects_by_ids(pool, viewer=me, ids=ids)
-
-    async def session_rows(ids: list[uuid.UUID]) -> list[SessionRow]:
-        return await sessions.sessions_by_ids(pool, viewer=me, ids=ids)
-
-    async def generation_rows(ids: list[uuid.UUID]) -> list[GenerationRow]:
-        return await generations.generations_by_ids(pool, viewer=me, ids=ids)
-
-    async def output_rows(ids: list[uuid.UUID]) -> list[OutputRow]:
-        return await outputs.outputs_by_ids(pool, viewer=me, ids=ids)
-
-    async def stats_rows(ids: list[uuid.UUID]) -> list[StatsRow]:
-        return await stats_source(pool, viewer=me, project_ids=ids)
-
-    async def member_rows(ids: list[uuid.UUID]) -> list[MemberRow]:
-        return await projects.members_by_projects(pool, viewer=me, project_ids=ids)
-
-    async def generation_outputs(ids: list[uuid.UUID]) -> list[OutputRow]:
-        return await outputs.outputs_by_generations(pool, viewer=me, generation_ids=ids)
-
-    async def session_pages(
-        ids: list[uuid.UUID], type_: str | None, keyset: Keyset
-    ) -> list[tuple[uuid.UUID, SessionRow]]:
-        rows = await sessions.sessions_pages(
-            pool, viewer=me, project_ids=ids, type=type_, keyset=keyset
-        )
-        return [(row.project_id, row) for row in rows]
-
-    async def generation_pages(
-        ids: list[uuid.UUID], status: str | None, keyset: Keyset
-    ) -> list[tuple[uuid.UUID, GenerationRow]]:
-        rows = await generations.generations_pages(
-            pool, viewer=me, session_ids=ids, status=status, keyset=keyset
-        )
-        return [(row.session_id, row) for row in rows]
-
-    async def gallery_pages(
-        ids: list[uuid.UUID], file_type: str | None, keyset: Keyset
-    ) -> list[tuple[uuid.UUID, OutputRow]]:
-        return await outputs.gallery_pages(
-            pool, viewer=me, project_ids=ids, file_type=file_type, keyset=keyset
-        )
-
+    """Loaders for one request of `viewer` (None: anonymous; every root field fails before
+    loading, and a null id would see nothing)."""
+    me: Any = viewer
+    card_figures = stats.SOURCES[stats_source]
     return Loaders(
-        profile_by_id=ByIdLoader(profile_rows, key=lambda r: r.id),
-        project_by_id=ByIdLoader(project_rows, key=lambda r: r.id),
-        session_by_id=ByIdLoader(session_rows, key=lambda r: r.id),
-        generation_by_id=ByIdLoader(generation_rows, key=lambda r: r.id),
-        output_by_id=ByIdLoader(output_rows, key=lambda r: r.id),
-        stats_by_project=ByIdLoader(stats_rows, key=lambda r: r.project_id),
-        members_by_project=GroupLoader(member_rows, parent=lambda r: r.project_id),
-        outputs_by_generation=GroupLoader(generation_outputs, parent=lambda r: r.generation_id),
-        sessions_by_project=PageLoader(session_pages),
-        generations_by_session=PageLoader(generation_pages),
-        gallery_by_project=PageLoader(gallery_pages),
+        profile_by_id=ByIdLoader(lambda ids: profiles.profiles_by_ids(pool, ids=ids), key=_id),
+        project_by_id=ByIdLoader(
+            lambda ids: projects.projects_by_ids(pool, viewer=me, ids=ids), key=_id
+        ),
+        session_by_id=ByIdLoader(
+            lambda ids: sessions.sessions_by_ids(pool, viewer=me, ids=ids), key=_id
+        ),
+        generation_by_id=ByIdLoader(
+            lambda ids: generations.generations_by_ids(pool, viewer=me, ids=ids), key=_id
+        ),
+        output_by_id=ByIdLoader(
+            lambda ids: outputs.outputs_by_ids(pool, viewer=me, ids=ids), key=_id
+        ),
+        stats_by_project=ByIdLoader(
+            lambda ids: card_figures(pool, viewer=me, project_ids=ids),
+            key=lambda row: row.project_id,
+        ),
+        members_by_project=GroupLoader(
+            lambda ids: projects.members_by_projects(pool, viewer=me, project_ids=ids),
+            parent=lambda row: row.project_id,
+        ),
+        outputs_by_generation=GroupLoader(
+            lambda ids: outputs.outputs_by_generations(pool, viewer=me, generation_ids=ids),
+            parent=lambda row: row.generation_id,
+        ),
+        sessions_by_project=PageLoader(
+            lambda ids, type_, keyset: sessions.sessions_pages(
+                pool, viewer=me, project_ids=ids, type=type_, keyset=keyset
+            )
+        ),
+        generations_by_session=PageLoader(
+            lambda ids, status, keyset: generations.generations_pages(
+                pool, viewer=me, session_ids=ids, status=status, keyset=keyset
+            )
+        ),
+        gallery_by_project=PageLoader(
+            lambda ids, file_type, keyset: outputs.gallery_pages(
+                pool, viewer=me, project_ids=ids, file_type=file_type, keyset=keyset
+            )
+        ),
     )
+
+
+def _id(row: ProfileRow | ProjectRow | SessionRow | GenerationRow | OutputRow) -> uuid.UUID:
+    return row.id

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from db.types import Change
+from domain.writes import Change, NewOutput
 
 from .errors import BadUserInput
 
@@ -120,3 +120,16 @@ def cost(field: str, value: str | None) -> Decimal | None:
     if amount >= _COST_LIMIT or amount != amount.quantize(_COST_STEP):
         raise BadUserInput(f"{field} must be below 10,000 with at most 6 decimal places")
     return amount
+
+
+def output(field: str, value: NewOutput) -> NewOutput:
+    """One output of a completed generation, its URL and sizes checked."""
+    url_ = url(f"{field}.fileUrl", value.file_url)
+    assert url_ is not None
+    return NewOutput(
+        file_url=url_,
+        file_type=value.file_type,
+        width=dimension(f"{field}.width", value.width),
+        height=dimension(f"{field}.height", value.height),
+        duration=duration(f"{field}.duration", value.duration),
+    )

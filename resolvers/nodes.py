@@ -1,4 +1,4 @@
-"""`viewer`, `node` and `nodes`: global ids to the objects the viewer may see."""
+"""`viewer`, `node` and `nodes`: global ids to the rows the viewer may see."""
 
 from __future__ import annotations
 
@@ -7,19 +7,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from db.generations import GenerationRow
-from db.outputs import OutputRow
-from db.profiles import ProfileRow
-from db.projects import ProjectRow
-from db.sessions import SessionRow
+from domain.rows import ProfileRow
+from domain.vocabulary import NodeType
 from loaders import Loaders
-from loaders.batch import ByIdLoader
-from settings import Settings
 
 from .errors import BadUserInput
-from .ids import decode
-
-Resolved = ProfileRow | ProjectRow | SessionRow | GenerationRow | OutputRow
+from .ids import decode_node
 
 
 async def viewer_profile(loaders: Loaders, viewer_id: uuid.UUID) -> ProfileRow:
@@ -29,26 +22,19 @@ async def viewer_profile(loaders: Loaders, viewer_id: uuid.UUID) -> ProfileRow:
     return row
 
 
-async def node(loaders: Loaders, global_id: str) -> tuple[str, Resolved] | None:
-    """The object behind a global id, or None when it does not exist or is not visible
-    (the two are indistinguishable on purpose)."""
-    type_name, key = decode(global_id)
-    by_type: dict[str, ByIdLoader[Any]] = {
-        "Profile": loaders.profile_by_id,
-        "Project": loaders.project_by_id,
-        "Session": loaders.session_by_id,
-        "Generation": loaders.generation_by_id,
-        "Output": loaders.output_by_id,
-    }
-    row: Resolved | None = await by_type[type_name].load(key)
-    return None if row is None else (type_name, row)
+async def node(loaders: Loaders, global_id: str) -> tuple[NodeType, Any] | None:
+    """The type and row behind a global id, or None when it does not exist or is not
+    visible (the two are indistinguishable on purpose)."""
+    node_type, key = decode_node(global_id)
+    row = await loaders.by_node_type(node_type).load(key)
+    return None if row is None else (node_type, row)
 
 
 async def nodes(
-    loaders: Loaders, settings: Settings, global_ids: Sequence[str]
-) -> list[tuple[str, Resolved] | None]:
-    if len(global_ids) > settings.max_node_ids:
-        raise BadUserInput(f"nodes accepts at most {settings.max_node_ids} ids")
+    loaders: Loaders, global_ids: Sequence[str], *, max_ids: int
+) -> list[tuple[NodeType, Any] | None]:
+    if len(global_ids) > max_ids:
+        raise BadUserInput(f"nodes accepts at most {max_ids} ids")
     for global_id in global_ids:  # every id is checked before anything is read
-        decode(global_id)
+        decode_node(global_id)
     return list(await asyncio.gather(*(node(loaders, gid) for gid in global_ids)))

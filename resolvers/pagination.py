@@ -4,6 +4,10 @@ A cursor is the position of a row in one connection field's order (its ordering 
 and id) plus the field's name, so a cursor from one field is refused by another but stays
 valid across parents and filters of the same field (API.md "Ordering and pagination").
 Nothing is clamped: a bad argument is a `BadUserInput` naming the argument.
+
+A nested connection's page is batched with its siblings' (`nested_page`); the rows a page
+brings are primed into the by-id loaders, so that nested lookups (`Output.generation`, …)
+cost no statement.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from enum import Enum
+from typing import Generic, Protocol, TypeVar
 
 from db.keyset import Keyset, Position
+from domain.rows import GenerationRow, OutputRow, ProjectRow, SessionRow
+from loaders import ByIdLoader, PageKey, PageLoader
 
 from .errors import BadUserInput
 
@@ -101,3 +108,47 @@ def page(
     if keyset.forward:
         return Slice(edges, has_previous=keyset.after is not None, has_next=more)
     return Slice(edges, has_previous=more, has_next=keyset.before is not None)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+F = TypeVar("F", bound=Enum)
+
+
+def prime(by_id: ByIdLoader[Row], rows: Sequence[Row]) -> None:
+    """Rows a page brought in answer later by-id loads of the request without a query."""
+    for row in rows:
+        by_id.prime(row.id, row)
+
+
+def updated(row: ProjectRow | SessionRow) -> Position:
+    """Where a row sits in a list ordered by last update."""
+    return Position(row.updated_at, row.id)
+
+
+def created(row: GenerationRow | OutputRow) -> Position:
+    """Where a row sits in a list ordered by creation."""
+    return Position(row.created_at, row.id)
+
+
+async def nested_page(
+    field: str,
+    pages: PageLoader[F, Row],
+    by_id: ByIdLoader[Row],
+    parent: uuid.UUID,
+    filter: F | None,
+    args: PageArgs,
+    *,
+    max_size: int,
+    position: Callable[[Row], Position],
+) -> Slice[Row]:
+    """One parent's page of the nested connection `field`, batched with its siblings' by
+    `pages`; the rows it brings are primed into `by_id`."""
+    ks = keyset(field, args, max_size=max_size)
+    rows = await pages.load(PageKey(parent, filter, ks))
+    prime(by_id, rows)
+    return page(field, rows, ks, position)

@@ -7,27 +7,31 @@ a visible row the viewer's role may not change is FORBIDDEN.
 from __future__ import annotations
 
 from db.access import Target
+from domain.vocabulary import NodeType, ProjectRole
 
 from .errors import Forbidden, NotFound
 
-MANAGE_PROJECT = frozenset({"OWNER", "ADMIN"})  # update the project, add/remove members
-DELETE_PROJECT = frozenset({"OWNER"})
-EDIT_CONTENT = frozenset({"OWNER", "ADMIN", "EDITOR"})  # sessions, generations, outputs
+OWNER, ADMIN, EDITOR = ProjectRole.OWNER, ProjectRole.ADMIN, ProjectRole.EDITOR
+MANAGE_PROJECT = frozenset({OWNER, ADMIN})  # update the project, add/remove members
+DELETE_PROJECT = frozenset({OWNER})
+EDIT_CONTENT = frozenset({OWNER, ADMIN, EDITOR})  # sessions, generations, outputs
 
 
-def allowed(target: Target | None, roles: frozenset[str], *, what: str, action: str) -> Target:
+def allowed(
+    target: Target | None, roles: frozenset[ProjectRole], *, what: NodeType, action: str
+) -> Target:
     """`target` when the viewer sees it and their role is among `roles`."""
     if target is None:
-        raise NotFound(f"no {what} with this id is visible to you")
+        raise NotFound(f"no {what.value.lower()} with this id is visible to you")
     if target.viewer_role not in roles:
         raise Forbidden(f"{_WHO[target.viewer_role]} may not {action}")
     return target
 
 
 _WHO = {
-    "OWNER": "the owner",
-    "ADMIN": "an ADMIN member",
-    "EDITOR": "an EDITOR member",
-    "VIEWER": "a VIEWER member",
+    ProjectRole.OWNER: "the owner",
+    ProjectRole.ADMIN: "an ADMIN member",
+    ProjectRole.EDITOR: "an EDITOR member",
+    ProjectRole.VIEWER: "a VIEWER member",
     None: "a viewer of a shared project",
 }

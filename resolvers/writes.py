@@ -3,6 +3,7 @@ fresh view for the payload."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,9 +12,10 @@ import asyncpg
 
 from auth.viewer import Viewer
 from db import access
-from db.access import Kind, Target
+from db.access import Target
 from db.transactions import in_transaction
 from db.types import Connection
+from domain.vocabulary import NodeType, ProjectRole
 from loaders import Loaders
 
 from .permissions import allowed
@@ -38,9 +40,9 @@ class Writer:
 
     async def on(
         self,
-        kind: Kind,
-        key: Any,
-        roles: frozenset[str],
+        kind: NodeType,
+        key: uuid.UUID,
+        roles: frozenset[ProjectRole],
         action: str,
         write: Callable[[Connection, Target], Awaitable[T]],
     ) -> T:

@@ -25,7 +25,7 @@ from .limits import ErrorPhases, limit_rules
 from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME
-from .types import Generation, Output, Profile, Project, Session
+from .types import NODE_TYPES
 
 
 class VesperSchema(strawberry.Schema):
@@ -60,7 +60,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return VesperSchema(
         query=Query,
         mutation=Mutation,
-        types=[Profile, Project, Session, Generation, Output],
+        types=list(NODE_TYPES.values()),
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=settings.production, scalar_map={datetime: DATETIME}

@@ -1,13 +1,20 @@
-"""Relay connections: `XConnection { edges, pageInfo }` and `XEdge { cursor, node }`."""
+"""Relay connections: `XConnection { edges, pageInfo }` and `XEdge { cursor, node }`, and
+`paged`, the one declaration of a connection field and its arguments."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from resolvers.pagination import PageArgs, Slice
+
+from .context import Context, Info
+from .lookahead import load_page_ahead
 
 # Optional arguments default to UNSET, so the schema prints them without `= null`.
 UNSET: Any = strawberry.UNSET
@@ -49,12 +56,49 @@ def connection(page: Slice[R], node: Callable[[R], T]) -> Connection[T]:
     )
 
 
-def given(value: T | None) -> T | None:
-    """An optional argument's value, None when the client did not send it."""
-    return None if value is UNSET else value
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A connection's one filter argument: its Python name, enum and default."""
+
+    name: str
+    enum: type[Enum]
+    default: Any = UNSET
 
 
-def page_args(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageArgs:
-    return PageArgs(given(first), given(after), given(last), given(before))
+# (context, the parent object's row or None at the root, the page arguments, the filter's
+# value or None) -> the page.
+PageFn = Callable[[Context, Any, PageArgs, Any], Awaitable[Slice[Any]]]
+
+_PAGE_ARGUMENTS = (("first", int), ("after", str), ("last", int), ("before", str))
+
+
+def paged(node: Callable[[], Any], description: str, filter: Filter, page: PageFn) -> Any:
+    """A connection field with the Relay arguments and `filter` (its type is the class
+    attribute's annotation). `page` reads the rows, what the query selects on them is
+    loaded ahead, and they become `node()` objects (a thunk: the type may be defined
+    further down)."""
+
+    async def resolve(root: Any, info: Info, **arguments: Any) -> Any:
+        # Strawberry passes only the arguments the query gives (or that have a default).
+        args = PageArgs(*(arguments.get(name) for name, _ in _PAGE_ARGUMENTS))
+        parent = getattr(root, "row", None)  # None at the root
+        rows = await page(info.context, parent, args, arguments.get(filter.name))
+        node_type = node()
+        await load_page_ahead(info, node_type, rows.rows)
+        return connection(rows, node_type.from_row)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("info", keyword, annotation=Info),
+            *(
+                inspect.Parameter(name, keyword, default=UNSET, annotation=kind | None)
+                for name, kind in _PAGE_ARGUMENTS
+            ),
+            inspect.Parameter(
+                filter.name, keyword, default=filter.default, annotation=filter.enum | None
+            ),
+        ]
+    )
+    return strawberry.field(resolver=resolve, description=description)

@@ -1,4 +1,4 @@
-"""The per-request context every resolver receives."""
+"""The per-request context every resolver receives, and how a request gets one."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any, TypeAlias
 import asyncpg
 import strawberry
 
+from auth.request import Authentication
 from auth.viewer import Viewer
-from loaders import Loaders
+from loaders import Loaders, build_loaders
 from resolvers.errors import Unauthenticated
 from settings import Settings
 
@@ -24,6 +25,27 @@ class Context:
     auth_problem: str | None = None
     # What each place of the query selects on its nodes (schema/lookahead.py).
     lookahead: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_request(
+        cls,
+        settings: Settings,
+        pool: asyncpg.Pool[Any],
+        request_id: str,
+        authentication: Authentication,
+    ) -> Context:
+        """A fresh context: loaders bound to this request's viewer."""
+        viewer = authentication.viewer
+        return cls(
+            settings=settings,
+            pool=pool,
+            request_id=request_id,
+            loaders=build_loaders(
+                pool, viewer.id if viewer else None, stats_source=settings.stats_source
+            ),
+            authenticated=viewer,
+            auth_problem=authentication.problem,
+        )
 
     @property
     def viewer(self) -> Viewer:

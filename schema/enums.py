@@ -1,46 +1,16 @@
-"""Enums of the contract. Member names are the GraphQL values; values are what the
-database stores (or, for roles and scopes, what the SQL returns)."""
+"""The domain's enums as GraphQL enums: the same classes (domain/vocabulary.py), wrapped.
+Member names are the GraphQL values."""
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
+from domain.vocabulary import FileType, GenerationStatus, ProjectRole, ProjectScope, SessionType
 
-@strawberry.enum(description="How the viewer relates to a project.")
-class ProjectRole(Enum):
-    OWNER = "OWNER"
-    ADMIN = "ADMIN"
-    EDITOR = "EDITOR"
-    VIEWER = "VIEWER"
+__all__ = ["FileType", "GenerationStatus", "ProjectRole", "ProjectScope", "SessionType"]
 
-
-@strawberry.enum
-class SessionType(Enum):
-    IMAGE = "image"
-    VIDEO = "video"
-
-
-@strawberry.enum
-class GenerationStatus(Enum):
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    DISMISSED = "dismissed"
-
-
-@strawberry.enum
-class FileType(Enum):
-    IMAGE = "image"
-    VIDEO = "video"
-
-
-@strawberry.enum(description="Which visible projects `projects` lists.")
-class ProjectScope(Enum):
-    ALL = "ALL"
-    OWNED = "OWNED"
-    MEMBER = "MEMBER"
-    SHARED = "SHARED"
+strawberry.enum(ProjectRole, description="How the viewer relates to a project.")
+strawberry.enum(ProjectScope, description="Which visible projects `projects` lists.")
+strawberry.enum(SessionType)
+strawberry.enum(GenerationStatus)
+strawberry.enum(FileType)

@@ -6,8 +6,9 @@ and its user, or 20 project cards with owner and figures, that is more than the 
 connection field, once it has its rows, looks at what the query selects on its nodes
 (aliases and fragments followed) and loads the related rows through the same per-request
 loaders — the same batched statements the fields would have caused, level by level — and
-the fields then find their rows ready (`ByIdLoader.ready`) and answer without awaiting.
-Nothing selected, nothing loaded.
+the fields then find their values ready (`KeyedLoader.ready`) and answer without awaiting.
+Which fields are relations, and where their values come from, is read from their
+declarations (schema/relations.py). Nothing selected, nothing loaded.
 """
 
 from __future__ import annotations
@@ -23,22 +24,9 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from loaders import Loaders
 
 from .context import Info
+from .relations import Relation, relations_of
 
 Selected = dict[str, list[SelectedField]]  # field name -> its occurrences (aliases)
-
-# Per type, the fields that are one row of another type: the loader, the attribute of this
-# type's row holding the key, and the type the loaded row becomes.
-RELATIONS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "Project": {"owner": ("profile_by_id", "owner_id", "Profile")},
-    "Session": {"project": ("project_by_id", "project_id", "Project")},
-    "Generation": {
-        "session": ("session_by_id", "session_id", "Session"),
-        "user": ("profile_by_id", "user_id", "Profile"),
-    },
-    "Output": {"generation": ("generation_by_id", "generation_id", "Generation")},
-}
-# The Project fields read from the card figures (the stats loader).
-CARD_FIGURES = frozenset({"sessionCount", "thumbnailUrl", "lastActivityAt"})
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -88,27 +76,36 @@ def node_fields(info: Info) -> frozenset[str]:
 
 
 async def load_ahead(
-    loaders: Loaders, type_name: str, rows: Sequence[Any], selected: Selected
+    loaders: Loaders, object_type: Any, rows: Sequence[Any], selected: Selected
 ) -> None:
-    """Loads what `selected` needs of `rows` (rows of GraphQL type `type_name`), and what
-    that needs in turn. Best effort: a load that fails is left for its field to report."""
+    """Loads what `selected` needs of `rows` (the rows of GraphQL type `object_type`): each
+    selected relation's values, and what their rows select in turn. Best effort: a load
+    that fails is left for its field to report."""
+    if not rows:
+        return
     work: list[Awaitable[Any]] = []
-    for name, (loader, key, related) in RELATIONS.get(type_name, {}).items():
-        if name in selected and rows:
-            keys = list(dict.fromkeys(getattr(row, key) for row in rows))
-            work.append(_follow(loaders, loader, keys, related, below(selected[name])))
-    if type_name == "Project" and rows and not CARD_FIGURES.isdisjoint(selected):
-        work.append(loaders.stats_by_project.load_many([row.id for row in rows]))
+    for name, relation in relations_of(object_type).items():
+        if name in selected:
+            keys = list(dict.fromkeys(relation.key(row) for row in rows))
+            work.append(_follow(loaders, relation, keys, below(selected[name])))
     await asyncio.gather(*work, return_exceptions=True)
 
 
 async def _follow(
-    loaders: Loaders, loader: str, keys: list[Any], type_name: str, selected: Selected
+    loaders: Loaders, relation: Relation[Any, Any, Any], keys: list[Any], selected: Selected
 ) -> None:
-    found = await getattr(loaders, loader).load_many(keys)
-    await load_ahead(loaders, type_name, [row for row in found if row is not None], selected)
+    values = await relation.loader(loaders).load_many(keys)
+    if relation.becomes is None:
+        return
+    rows: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            rows.extend(value)
+        elif value is not None:
+            rows.append(value)
+    await load_ahead(loaders, relation.becomes(), rows, selected)
 
 
-async def load_page_ahead(info: Info, type_name: str, rows: Sequence[Any]) -> None:
+async def load_page_ahead(info: Info, object_type: Any, rows: Sequence[Any]) -> None:
     """`load_ahead` for the rows of the connection field being resolved."""
-    await load_ahead(info.context.loaders, type_name, rows, node_selections(info))
+    await load_ahead(info.context.loaders, object_type, rows, node_selections(info))

@@ -2,90 +2,72 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
-from db.generations import GenerationRow
-from db.outputs import OutputRow
-from db.profiles import ProfileRow
-from db.projects import ProjectRow
-from db.sessions import SessionRow
+from domain.vocabulary import NodeType, ProjectScope
 from resolvers import nodes as node_resolvers
-from resolvers import reads
-from resolvers.nodes import Resolved
+from resolvers import projects as project_resolvers
 
-from .connection import UNSET, Connection, connection, page_args
+from .connection import Connection, Filter, paged
 from .context import Info
-from .enums import ProjectScope
-from .lookahead import load_page_ahead
-from .types import Generation, Node, Output, Profile, Project, Session
+from .types import NODE_TYPES, Node, Profile, Project
 
 
-def _as_node(found: tuple[str, Resolved] | None) -> Node | None:
-    if found is None:
-        return None
-    match found[1]:
-        case ProfileRow() as row:
-            return Profile.from_row(row)
-        case ProjectRow() as row:
-            return Project.from_row(row)
-        case SessionRow() as row:
-            return Session.from_row(row)
-        case GenerationRow() as row:
-            return Generation.from_row(row)
-        case OutputRow() as row:
-            return Output.from_row(row)
-    raise TypeError(found[0])  # pragma: no cover - Resolved lists every row type
+def _as_node(found: tuple[NodeType, Any] | None) -> Node | None:
+    return None if found is None else NODE_TYPES[found[0]].from_row(found[1])
+
+
+async def _viewer(info: Info) -> Profile:
+    ctx = info.context
+    return Profile.from_row(await node_resolvers.viewer_profile(ctx.loaders, ctx.viewer.id))
+
+
+async def _node(info: Info, id: strawberry.ID) -> Node | None:
+    ctx = info.context
+    _ = ctx.viewer
+    return _as_node(await node_resolvers.node(ctx.loaders, id))
+
+
+async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    ctx = info.context
+    _ = ctx.viewer
+    found = await node_resolvers.nodes(ctx.loaders, ids, max_ids=ctx.settings.max_node_ids)
+    return [_as_node(item) for item in found]
+
+
+async def _project(info: Info, id: strawberry.ID) -> Project | None:
+    ctx = info.context
+    _ = ctx.viewer
+    row = await project_resolvers.project(ctx.loaders, id)
+    return None if row is None else Project.from_row(row)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The authenticated viewer's profile.")
-    async def viewer(self, info: Info) -> Profile:
-        ctx = info.context
-        row = await node_resolvers.viewer_profile(ctx.loaders, ctx.viewer.id)
-        return Profile.from_row(row)
-
-    @strawberry.field(description="The object with this global id, or null if it is not visible.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        ctx = info.context
-        _ = ctx.viewer
-        return _as_node(await node_resolvers.node(ctx.loaders, id))
-
-    @strawberry.field(description="One entry per id, in the given order (at most 100 ids).")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        ctx = info.context
-        _ = ctx.viewer
-        found = await node_resolvers.nodes(ctx.loaders, ctx.settings, ids)
-        return [_as_node(item) for item in found]
-
-    @strawberry.field(
-        description="Projects the viewer sees (owned, member of, shared), most recently "
-        "updated first."
+    viewer: Profile = strawberry.field(
+        resolver=_viewer, description="The authenticated viewer's profile."
     )
-    async def projects(
-        self,
-        info: Info,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
-        scope: ProjectScope | None = ProjectScope.ALL,
-    ) -> Connection[Project]:
-        ctx = info.context
-        page = await reads.visible_projects(
+    node: Node | None = strawberry.field(
+        resolver=_node, description="The object with this global id, or null if it is not visible."
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=_nodes, description="One entry per id, in the given order (at most 100 ids)."
+    )
+    projects: Connection[Project] = paged(
+        lambda: Project,
+        "Projects the viewer sees (owned, member of, shared), most recently updated first.",
+        Filter("scope", ProjectScope, default=ProjectScope.ALL),
+        lambda ctx, _, args, scope: project_resolvers.visible_projects(
             ctx.pool,
             ctx.loaders,
             ctx.viewer.id,
-            page_args(first, after, last, before),
-            scope=(scope or ProjectScope.ALL).value,
+            args,
+            scope=scope or ProjectScope.ALL,
             max_size=ctx.settings.max_page_size,
-        )
-        await load_page_ahead(info, "Project", page.rows)
-        return connection(page, Project.from_row)
-
-    @strawberry.field(description="The project with this id, or null if it is not visible.")
-    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
-        ctx = info.context
-        _ = ctx.viewer
-        row = await reads.project(ctx.loaders, id)
-        return None if row is None else Project.from_row(row)
+        ),
+    )
+    project: Project | None = strawberry.field(
+        resolver=_project, description="The project with this id, or null if it is not visible."
+    )

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from db import embedded, migrate
+from db.ops import embedded, migrate
 from server import create_app
 from settings import ROOT, Settings, asyncpg_url, with_database
 
@@ -121,9 +121,7 @@ def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the real app (lifespan, pool, middleware) in-process."""
-    app = create_app(settings)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
-    ):
-        yield c
+    async with LifespanManager(create_app(settings)) as manager:  # its app has the state
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c

@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from settings import DEV_JWT_SECRET
 
@@ -28,7 +29,7 @@ async def test_first_request_creates_profile_from_claims(client: httpx.AsyncClie
         client, VIEWER, bearer=token(sub, email="mira@example.com", full_name="Mira Lind")
     )
     assert body["data"]["viewer"] == {
-        "id": encode("Profile", sub),
+        "id": encode(NodeType.PROFILE, sub),
         "username": "mira",
         "displayName": "Mira Lind",
     }
@@ -106,7 +107,7 @@ async def test_bad_token_is_unauthenticated(
 
 
 async def test_missing_token_fails_every_root_field(client: httpx.AsyncClient) -> None:
-    query = f'{{ viewer {{ id }} node(id: "{encode("Profile", uuid.uuid4())}") {{ id }} }}'
+    query = f'{{ viewer {{ id }} node(id: "{encode(NodeType.PROFILE, uuid.uuid4())}") {{ id }} }}'
     body = (await post(client, query)).json()
     assert codes(body) == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
     assert {tuple(e["path"]) for e in body["errors"]} == {("viewer",), ("node",)}

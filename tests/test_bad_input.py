@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories as f
@@ -81,7 +82,7 @@ CASES: dict[str, tuple[str, Input, str]] = {
     "an integer id": (w.DELETE_PROJECT, lambda _: {"id": 12}, BAD),
     "an unknown project id": (
         w.DELETE_PROJECT,
-        lambda _: {"id": encode("Project", uuid.uuid4())},
+        lambda _: {"id": encode(NodeType.PROJECT, uuid.uuid4())},
         "NOT_FOUND",
     ),
     "unknown member role": (

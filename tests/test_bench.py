@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 import cli
+from bench import QUERIES
 from bench.cards import cards_from_api
 from bench.database import BenchError, fill
 from bench.floor import floor_page
@@ -33,7 +34,7 @@ from .factories import Conn, profile, project
 from .graphql import gql, token
 
 TINY = Scale.named("tiny")
-EXPLAIN = load_queries("explain")
+EXPLAIN = load_queries("explain", QUERIES)
 STRATEGIES = {"naive", "live", "read_model", "floor"}
 READ_MODEL_SCENARIOS = {"projects_first", "projects_deep", "project_page", "gallery", "mixed"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

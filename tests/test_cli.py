@@ -9,7 +9,7 @@ import pytest
 
 import cli
 from auth import tokens
-from db.demo import DEMO_USERS
+from db.ops.demo import DEMO_USERS
 from settings import DEV_JWT_SECRET
 
 

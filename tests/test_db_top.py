@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 import cli
-from db import projects, statements
+from db import projects
+from db.ops import statements
 
 from . import factories as f
 

@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.catalog import BASELINE_TABLES
-from db.demo import DEMO_USERS, DemoConflictError, DemoSummary, build_demo, load_demo
+from db.ops.catalog import BASELINE_TABLES
+from db.ops.demo import DEMO_USERS, DemoConflictError, DemoSummary, build_demo, load_demo
 
 TABLES = BASELINE_TABLES
 

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from .graphql import codes, gql, post, token
@@ -81,7 +82,7 @@ async def test_bad_variable_is_bad_user_input(client: httpx.AsyncClient) -> None
 
 
 async def test_malformed_global_id_is_bad_user_input(client: httpx.AsyncClient) -> None:
-    for bad in ["%%%", "UHJvZmlsZTpub3QtYS11dWlk", encode("Profile", ME) + "=="]:
+    for bad in ["%%%", "UHJvZmlsZTpub3QtYS11dWlk", encode(NodeType.PROFILE, ME) + "=="]:
         body = (await post(client, f'{{ node(id: "{bad}") {{ id }} }}', bearer=bearer())).json()
         assert codes(body) == ["BAD_USER_INPUT"], bad
 

@@ -7,19 +7,21 @@ import uuid
 
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.errors import BadUserInput
-from resolvers.ids import decode, encode
+from resolvers.ids import decode, decode_node, encode
 
 KEY = uuid.UUID("6f1c8a52-0b7e-4c1e-9d55-3a2f1e0c9b77")
 
 
 def test_round_trip() -> None:
-    assert decode(encode("Project", KEY)) == ("Project", KEY)
+    assert decode_node(encode(NodeType.PROJECT, KEY)) == (NodeType.PROJECT, KEY)
+    assert decode(encode(NodeType.PROJECT, KEY), NodeType.PROJECT) == KEY
 
 
 def test_wrong_type_is_rejected_with_both_names() -> None:
     with pytest.raises(BadUserInput, match=r"Profile.*not of a Project"):
-        decode(encode("Profile", KEY), expected={"Project"})
+        decode(encode(NodeType.PROFILE, KEY), NodeType.PROJECT)
 
 
 @pytest.mark.parametrize(
@@ -36,4 +38,4 @@ def test_wrong_type_is_rejected_with_both_names() -> None:
 )
 def test_malformed_ids_are_bad_user_input(bad: str) -> None:
     with pytest.raises(BadUserInput, match="not a valid id"):
-        decode(bad)
+        decode_node(bad)

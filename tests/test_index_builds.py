@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from db import migrate
+from db.ops import migrate
 
 from . import factories as f
 

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import catalog, migrate
+from db.ops import catalog, migrate
 from db.pool import DatabaseUnavailable
 from settings import ROOT, yoyo_url
 from tests.conftest import temporary_database

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.ids import decode, encode
+from domain.vocabulary import NodeType
+from resolvers.ids import decode, decode_node, encode
 
 from . import factories as f
 from . import writes as w
@@ -63,7 +64,7 @@ async def test_create_project_makes_the_viewer_owner_with_server_made_id_and_tim
 ) -> None:
     body = await _do(client, world, "outsider", w.CREATE_PROJECT, name="Mine")
     project = ok(body, "createProject")["project"]
-    assert decode(project["id"], {"Project"})
+    assert decode(project["id"], NodeType.PROJECT)
     assert project["viewerRole"] == "OWNER"
     assert (project["isShared"], project["description"], project["sessionCount"]) == (
         False,
@@ -71,7 +72,7 @@ async def test_create_project_makes_the_viewer_owner_with_server_made_id_and_tim
         0,
     )
     assert project["createdAt"] == project["updatedAt"]
-    _, key = decode(project["id"])
+    _, key = decode_node(project["id"])
     assert await conn.fetchval("SELECT count(*) FROM project_stats WHERE project_id = $1", key)
     # BEGIN, insert, COMMIT; then the payload: the viewer's role, the project, its stats.
     assert count(body) == 1 + 3 + 2
@@ -115,7 +116,9 @@ async def test_a_renamed_project_comes_first_in_the_projects_list(
     client: httpx.AsyncClient, world: w.World, conn: f.Conn
 ) -> None:
     other = await f.project(conn, world.people["owner"], "Other")
-    await _do(client, world, "owner", w.UPDATE_PROJECT, id=encode("Project", other), name="X")
+    await _do(
+        client, world, "owner", w.UPDATE_PROJECT, id=encode(NodeType.PROJECT, other), name="X"
+    )
     listed = await gql(
         client, "{ projects { edges { node { name } } } }", bearer=world.bearer["owner"]
     )
@@ -195,7 +198,7 @@ async def test_member_changes_of_unknown_profiles_and_non_members_are_not_found(
     client: httpx.AsyncClient, world: w.World, conn: f.Conn
 ) -> None:
     before = await w.digest(conn)
-    unknown = encode("Profile", uuid.uuid4())
+    unknown = encode(NodeType.PROFILE, uuid.uuid4())
     added = await _do(
         client, world, "owner", w.ADD_MEMBER, projectId=world.project_id, userId=unknown,
         role="VIEWER",
@@ -457,5 +460,5 @@ async def test_racing_completions_of_one_generation_succeed_once(
         )
     )
     assert sorted(tuple(codes(b)) for b in bodies) == [()] + [("BAD_USER_INPUT",)] * 5
-    _, key = decode(gid)
+    _, key = decode_node(gid)
     assert await conn.fetchval("SELECT count(*) FROM outputs WHERE generation_id = $1", key) == 4

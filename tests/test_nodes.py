@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from .graphql import codes, gql, post, token
@@ -19,7 +20,7 @@ async def _profile(client: httpx.AsyncClient, name: str) -> tuple[str, str]:
     sub = uuid.uuid4()
     bearer = token(sub, email=f"{name}@example.com")
     await gql(client, "{ viewer { id } }", bearer=bearer)
-    return bearer, encode("Profile", sub)
+    return bearer, encode(NodeType.PROFILE, sub)
 
 
 async def test_any_viewer_reads_another_profile_by_node(client: httpx.AsyncClient) -> None:
@@ -31,14 +32,14 @@ async def test_any_viewer_reads_another_profile_by_node(client: httpx.AsyncClien
 
 async def test_unknown_profile_is_null(client: httpx.AsyncClient) -> None:
     me, _ = await _profile(client, "reader")
-    body = await gql(client, NODE, {"id": encode("Profile", uuid.uuid4())}, bearer=me)
+    body = await gql(client, NODE, {"id": encode(NodeType.PROFILE, uuid.uuid4())}, bearer=me)
     assert body["data"]["node"] is None
 
 
 async def test_nodes_answers_in_order_with_repeats_and_nulls(client: httpx.AsyncClient) -> None:
     me, mine = await _profile(client, "me")
     _, other = await _profile(client, "other")
-    missing = encode("Profile", uuid.uuid4())
+    missing = encode(NodeType.PROFILE, uuid.uuid4())
     body = await gql(client, NODES, {"ids": [other, missing, mine, other]}, bearer=me)
     assert body["data"]["nodes"] == [
         {"id": other, "username": "other"},

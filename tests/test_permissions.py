@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories as f
@@ -157,6 +158,6 @@ async def test_administrators_get_no_extra_read_rights_from_repair(
     variables = {"input": {"projectId": world.project_id}}
     body = await w.mutate(client, w.REPAIR, variables, world.bearer["root"])
     assert codes(body) == ["NOT_FOUND"]
-    missing = {"input": {"projectId": encode("Project", uuid.uuid4())}}
+    missing = {"input": {"projectId": encode(NodeType.PROJECT, uuid.uuid4())}}
     body = await w.mutate(client, w.REPAIR, missing, world.bearer["root"])
     assert codes(body) == ["NOT_FOUND"]

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 import cli
-from db import migrate
+from db.ops import migrate
 from db.stats import live_stats, repair, stored_stats
 from settings import ConfigError, Settings
 

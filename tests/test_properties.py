@@ -22,6 +22,7 @@ import hypothesis
 from hypothesis import HealthCheck, event, example, given
 from hypothesis import strategies as st
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories
@@ -130,7 +131,7 @@ def newest_first(rows: Sequence[Key]) -> list[uuid.UUID]:
 
 
 def gids(type_name: str, ids: Sequence[uuid.UUID]) -> list[str]:
-    return [encode(type_name, key) for key in ids]
+    return [encode(NodeType(type_name), key) for key in ids]
 
 
 # --- walking a connection -------------------------------------------------------------------
@@ -253,7 +254,7 @@ def project_fetchers(
     visible project at once, by project global id (query `every`)."""
 
     async def fetch(args: dict[str, Any]) -> Connection:
-        variables = {"id": encode("Project", project), **filters, **args}
+        variables = {"id": encode(NodeType.PROJECT, project), **filters, **args}
         body = await gql(client, one, variables, bearer=bearer)
         page: Connection = body["data"]["project"][field]
         return page
@@ -449,20 +450,23 @@ async def test_session_walks_visit_every_visible_session_once_in_order(
     await factories.member(conn, project, people.member, role)
     await factories.member(conn, decoy, people.member, role)
     # The sessions this viewer sees under each project it sees, as (updated_at, id).
-    visible: dict[str, list[Key]] = {encode("Project", decoy): [], encode("Project", project): []}
+    visible: dict[str, list[Key]] = {
+        encode(NodeType.PROJECT, decoy): [],
+        encode(NodeType.PROJECT, project): [],
+    }
     if kind == "outsider" and not shared:
-        del visible[encode("Project", project)]
+        del visible[encode(NodeType.PROJECT, project)]
     for spec in specs:
         parent = decoy if spec.in_decoy else project
         sid = await factories.session(
             conn, parent, private=spec.private, type=spec.type, updated_at=spec.updated
         )
         if (
-            encode("Project", parent) in visible
+            encode(NodeType.PROJECT, parent) in visible
             and (kind == "owner" or not spec.private)
             and (type_filter is None or spec.type == type_filter.lower())
         ):
-            visible[encode("Project", parent)].append((spec.updated, sid))
+            visible[encode(NodeType.PROJECT, parent)].append((spec.updated, sid))
     filters = {} if type_filter is None else {"type": type_filter}
     bearer = token(people[kind])
 
@@ -470,9 +474,9 @@ async def test_session_walks_visit_every_visible_session_once_in_order(
         client, bearer, project, filters, SESSIONS_PAGE, ALL_SESSIONS, "sessions"
     )
 
-    mine = visible.get(encode("Project", project))
+    mine = visible.get(encode(NodeType.PROJECT, project))
     if mine is None:  # not visible: as if it did not exist
-        variables = {"id": encode("Project", project), "first": size}
+        variables = {"id": encode(NodeType.PROJECT, project), "first": size}
         body = await gql(client, SESSIONS_PAGE, variables, bearer=bearer)
         assert body["data"]["project"] is None
         return
@@ -545,8 +549,8 @@ async def test_gallery_walks_visit_every_visible_published_output_once_in_order(
     ]
     # The published outputs this viewer sees under each project, as (created_at, id).
     visible: dict[str, list[Key]] = {
-        encode("Project", project): [],
-        encode("Project", decoy): [],
+        encode(NodeType.PROJECT, project): [],
+        encode(NodeType.PROJECT, decoy): [],
     }
     for spec in gen_specs:
         gid = await factories.generation(
@@ -562,7 +566,7 @@ async def test_gallery_walks_visit_every_visible_published_output_once_in_order(
                 and spec.status == "completed"
                 and (type_filter is None or file_type == type_filter.lower())
             ):
-                visible[encode("Project", parents[spec.session])].append(
+                visible[encode(NodeType.PROJECT, parents[spec.session])].append(
                     (spec.outputs_created, oid)
                 )
     filters = {} if type_filter is None else {"fileType": type_filter}
@@ -572,7 +576,7 @@ async def test_gallery_walks_visit_every_visible_published_output_once_in_order(
         client, bearer, project, filters, GALLERY_PAGE, ALL_GALLERIES, "outputs"
     )
 
-    mine = visible[encode("Project", project)]
+    mine = visible[encode(NodeType.PROJECT, project)]
     reference = newest_first(mine)
     cursors = await check_walks(fetch, gids("Output", reference), size, data)
     if cursors:
@@ -624,7 +628,7 @@ async def test_forward_walk_under_concurrent_inserts_keeps_every_unmoved_project
     ids = await insert_projects(conn, users, specs)
     # (updated_at, id) of every project the viewer sees, as it is now, by global id.
     current = {
-        encode("Project", pid): (spec.updated, pid)
+        encode(NodeType.PROJECT, pid): (spec.updated, pid)
         for spec, pid in zip(specs, ids, strict=True)
         if sees_project(spec, 0)
     }
@@ -655,7 +659,7 @@ async def test_forward_walk_under_concurrent_inserts_keeps_every_unmoved_project
             pid = await factories.project(
                 conn, viewer if mine else other, shared=not mine, updated_at=updated
             )
-            current[encode("Project", pid)] = (updated, pid)
+            current[encode(NodeType.PROJECT, pid)] = (updated, pid)
             if when is None:
                 event("inserted newer than the walk's start")
             else:
@@ -671,7 +675,7 @@ async def test_forward_walk_under_concurrent_inserts_keeps_every_unmoved_project
     else:
         raise AssertionError(f"the walk did not end: {walked}")
 
-    met = [encode("Project", key) for _, key in walked]
+    met = [encode(NodeType.PROJECT, key) for _, key in walked]
     assert len(met) == len(set(met)), met
     # Always forward: each row below the one before, as it stood when met.
     assert all(a > b for a, b in itertools.pairwise(walked)), walked
@@ -891,7 +895,7 @@ async def test_card_figures_match_a_reference_for_every_viewer_kind(
 
     for kind in VIEWER_KINDS:
         expected = {
-            encode("Project", pid): expected_card(sessions, owner=kind == "owner")
+            encode(NodeType.PROJECT, pid): expected_card(sessions, owner=kind == "owner")
             for spec, pid, sessions in written
             if kind == "owner" or (kind == "member" and spec.member) or spec.shared
         }

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories as f
@@ -210,7 +211,7 @@ async def studio(conn: f.Conn) -> dict[str, Any]:
 
 
 async def _sessions(client: httpx.AsyncClient, studio: dict[str, Any], **args: Any) -> Any:
-    variables = {"id": encode("Project", studio["project"]), **args}
+    variables = {"id": encode(NodeType.PROJECT, studio["project"]), **args}
     body = await gql(client, SESSIONS, variables, bearer=studio["bearer"])
     return body["data"]["project"]["sessions"]
 
@@ -252,7 +253,10 @@ async def test_a_cursor_is_a_position_valid_under_another_parent(
     client: httpx.AsyncClient, studio: dict[str, Any]
 ) -> None:
     page = await _sessions(client, studio, first=2)  # s4, s3: the cursor sits at s3
-    variables = {"id": encode("Project", studio["other"]), "after": page["edges"][1]["cursor"]}
+    variables = {
+        "id": encode(NodeType.PROJECT, studio["other"]),
+        "after": page["edges"][1]["cursor"],
+    }
     body = await gql(client, SESSIONS, variables, bearer=studio["bearer"])
     assert [e["node"]["name"] for e in body["data"]["project"]["sessions"]["edges"]] == ["o0"]
 
@@ -287,7 +291,7 @@ async def test_a_cursor_of_one_connection_is_refused_by_another(
     assert "cursor of Project.sessions, not of Query.projects" in body["errors"][0]["message"]
     body = await gql(client, PAGE, {"first": 1}, bearer=studio["bearer"])
     variables = {
-        "id": encode("Project", studio["project"]),
+        "id": encode(NodeType.PROJECT, studio["project"]),
         "before": body["data"]["projects"]["pageInfo"]["endCursor"],
     }
     response = await post(client, SESSIONS, variables, bearer=studio["bearer"])
@@ -300,14 +304,14 @@ async def test_nested_page_size_over_the_limit_is_bad_user_input(
     response = await post(
         client,
         SESSIONS,
-        {"id": encode("Project", studio["project"]), "first": 500},
+        {"id": encode(NodeType.PROJECT, studio["project"]), "first": 500},
         bearer=studio["bearer"],
     )
     assert codes(response.json()) == ["BAD_USER_INPUT"]
 
 
 @pytest.mark.parametrize(
-    "gid", ["garbage", encode("Session", uuid.UUID(int=1)), "UHJvamVjdDpub3QtYS11dWlk"]
+    "gid", ["garbage", encode(NodeType.SESSION, uuid.UUID(int=1)), "UHJvamVjdDpub3QtYS11dWlk"]
 )
 async def test_project_with_a_malformed_or_foreign_id_is_bad_user_input(
     client: httpx.AsyncClient, studio: dict[str, Any], gid: str
@@ -363,7 +367,7 @@ query($id: ID!, $status: GenerationStatus) {
 async def test_generations_hide_dismissed_unless_asked(
     client: httpx.AsyncClient, session_world: dict[str, Any]
 ) -> None:
-    variables = {"id": encode("Session", session_world["session"])}
+    variables = {"id": encode(NodeType.SESSION, session_world["session"])}
     bearer = session_world["bearer"]["val"]
     body = await gql(client, GENERATIONS, variables, bearer=bearer)
     statuses = [e["node"]["status"] for e in body["data"]["node"]["generations"]["edges"]]
@@ -380,7 +384,7 @@ PARAMETERS = "query($id: ID!) { node(id: $id) { ... on Generation { parameters c
 async def test_parameters_are_whole_for_creator_and_owner_and_allow_listed_for_others(
     client: httpx.AsyncClient, session_world: dict[str, Any], who: str, full: bool
 ) -> None:
-    gid = encode("Generation", session_world["generations"]["completed"])
+    gid = encode(NodeType.GENERATION, session_world["generations"]["completed"])
     body = await gql(client, PARAMETERS, {"id": gid}, bearer=session_world["bearer"][who])
     shown = body["data"]["node"]["parameters"]
     public = {"aspectRatio": "16:9", "numOutputs": 4}
@@ -398,7 +402,7 @@ async def test_parameters_keep_integers_beyond_64_bits(
         generation,
         f'{{"seed": {huge}}}',
     )
-    gid = encode("Generation", generation)
+    gid = encode(NodeType.GENERATION, generation)
     body = await gql(client, PARAMETERS, {"id": gid}, bearer=session_world["bearer"]["olga"])
     assert body["data"]["node"]["parameters"] == {"seed": huge}
 
@@ -407,9 +411,9 @@ async def test_generation_outputs_tie_on_created_at_and_order_by_id(
     client: httpx.AsyncClient, session_world: dict[str, Any]
 ) -> None:
     query = "query($id: ID!) { node(id: $id) { ... on Generation { outputs { id } } } }"
-    gid = encode("Generation", session_world["generations"]["completed"])
+    gid = encode(NodeType.GENERATION, session_world["generations"]["completed"])
     body = await gql(client, query, {"id": gid}, bearer=session_world["bearer"]["val"])
-    expected = [{"id": encode("Output", o)} for o in session_world["outputs"]]
+    expected = [{"id": encode(NodeType.OUTPUT, o)} for o in session_world["outputs"]]
     assert body["data"]["node"]["outputs"] == expected
 
 
@@ -418,25 +422,25 @@ async def test_thumbnail_and_gallery_break_output_ties_by_id_and_skip_unpublishe
 ) -> None:
     query = """query($id: ID!) { project(id: $id) {
       thumbnailUrl lastActivityAt outputs { edges { node { id } } } } }"""
-    variables = {"id": encode("Project", session_world["project"])}
+    variables = {"id": encode(NodeType.PROJECT, session_world["project"])}
     body = await gql(client, query, variables, bearer=session_world["bearer"]["val"])
     project = body["data"]["project"]
     newest = session_world["outputs"][-1]  # the highest id among outputs tied on created_at
     assert project["thumbnailUrl"] == f"https://cdn.example/{newest}.png"
     assert project["lastActivityAt"] == "2026-05-01T10:00:00.000+00:00"
     gallery = [e["node"]["id"] for e in project["outputs"]["edges"]]
-    assert gallery == [encode("Output", o) for o in reversed(session_world["outputs"])]
+    assert gallery == [encode(NodeType.OUTPUT, o) for o in reversed(session_world["outputs"])]
 
 
 async def test_node_resolves_every_type_and_nodes_keeps_order(
     client: httpx.AsyncClient, session_world: dict[str, Any]
 ) -> None:
     ids = [
-        encode("Output", session_world["outputs"][0]),
-        encode("Project", session_world["project"]),
-        encode("Generation", session_world["generations"]["failed"]),
-        encode("Session", session_world["session"]),
-        encode("Output", session_world["outputs"][0]),
+        encode(NodeType.OUTPUT, session_world["outputs"][0]),
+        encode(NodeType.PROJECT, session_world["project"]),
+        encode(NodeType.GENERATION, session_world["generations"]["failed"]),
+        encode(NodeType.SESSION, session_world["session"]),
+        encode(NodeType.OUTPUT, session_world["outputs"][0]),
     ]
     query = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
       ... on Output { generation { session { project { name members { role } } } } } } }"""

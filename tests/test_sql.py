@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+import bench
+from db.ops import QUERIES as OPS_QUERIES
 from db.sql import QUERIES_DIR, load_queries, parse_queries
 
-QUERY_FILES = sorted(path.stem for path in QUERIES_DIR.glob("*.sql"))
+# Every folder of named blocks: the request path's, the tooling's, the benchmark's.
+FOLDERS = (QUERIES_DIR, OPS_QUERIES, bench.QUERIES)
+QUERY_FILES = [(folder, path.stem) for folder in FOLDERS for path in sorted(folder.glob("*.sql"))]
 
 TWO_BLOCKS = """\
 -- A file header comment is allowed before the first block.
@@ -75,8 +80,8 @@ def test_file_without_blocks_is_rejected(text: str) -> None:
 
 
 def test_load_queries_reads_the_file_once() -> None:
-    assert load_queries("demo") is load_queries("demo")
-    assert "insert_profiles" in load_queries("demo")
+    assert load_queries("projects") is load_queries("projects")
+    assert "insert_profiles" in load_queries("demo", OPS_QUERIES)
 
 
 @pytest.mark.parametrize("name", ["../demo", "demo.sql", "queries/demo", ""])
@@ -90,11 +95,11 @@ def test_load_queries_of_a_missing_file_fails() -> None:
         load_queries("no_such_queries")
 
 
-@pytest.mark.parametrize("name", QUERY_FILES)
+@pytest.mark.parametrize(("folder", "name"), QUERY_FILES, ids=[n for _, n in QUERY_FILES])
 async def test_every_block_prepares_on_the_migrated_schema(
-    conn: asyncpg.Connection[Any], name: str
+    conn: asyncpg.Connection[Any], folder: Path, name: str
 ) -> None:
-    queries = load_queries(name)
+    queries = load_queries(name, folder)
     if name == "observability":  # reads pg_stat_statements, which `vesper db top` requires
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     for block, sql in queries.items():

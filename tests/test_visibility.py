@@ -19,6 +19,7 @@ import pytest
 
 from db import projects
 from db.keyset import Keyset
+from domain.vocabulary import NodeType, ProjectScope
 from resolvers.ids import encode
 
 from . import factories as f
@@ -94,7 +95,9 @@ async def world(conn: f.Conn) -> World:
 
 
 async def _card(client: httpx.AsyncClient, world: World, who: str, project: uuid.UUID) -> Any:
-    body = await gql(client, CARD, {"id": encode("Project", project)}, bearer=world.bearer[who])
+    body = await gql(
+        client, CARD, {"id": encode(NodeType.PROJECT, project)}, bearer=world.bearer[who]
+    )
     return body["data"]["project"]
 
 
@@ -167,7 +170,7 @@ async def test_unrelated_user_cannot_see_a_project_that_is_not_shared(
 ) -> None:
     assert await _card(client, world, "oscar", world.studio) is None
     node = await gql(
-        client, NODE, {"id": encode("Project", world.studio)}, bearer=world.bearer["oscar"]
+        client, NODE, {"id": encode(NodeType.PROJECT, world.studio)}, bearer=world.bearer["oscar"]
     )
     assert node["data"]["node"] is None
 
@@ -215,7 +218,7 @@ async def test_scope_filters_owned_member_and_shared_projects(
 async def test_private_session_data_is_null_by_id_for_everyone_but_the_owner(
     client: httpx.AsyncClient, world: World, who: str, kind: str
 ) -> None:
-    hidden = encode(kind.title(), world.private[kind])
+    hidden = encode(NodeType(kind.title()), world.private[kind])
     body = await gql(client, NODES, {"ids": [hidden]}, bearer=world.bearer[who])
     assert body["data"]["nodes"] == [None]
     body = await gql(client, NODES, {"ids": [hidden]}, bearer=world.bearer["olga"])
@@ -226,10 +229,10 @@ async def test_private_session_data_is_null_by_id_for_everyone_but_the_owner(
 async def test_members_read_public_generation_outputs_but_not_private_ones(
     client: httpx.AsyncClient, world: World, who: str
 ) -> None:
-    public = encode("Generation", world.public["generation"])
+    public = encode(NodeType.GENERATION, world.public["generation"])
     body = await gql(client, GENERATION_OUTPUTS, {"id": public}, bearer=world.bearer[who])
     assert body["data"]["node"]["outputs"] == [{"fileUrl": "https://cdn.example/Studio public.png"}]
-    private = encode("Generation", world.private["generation"])
+    private = encode(NodeType.GENERATION, world.private["generation"])
     body = await gql(client, GENERATION_OUTPUTS, {"id": private}, bearer=world.bearer[who])
     assert body["data"]["node"] is None
 
@@ -238,7 +241,10 @@ async def test_members_read_public_generation_outputs_but_not_private_ones(
 async def test_outsider_reads_nothing_of_an_unshared_project_by_id(
     client: httpx.AsyncClient, world: World, who: str
 ) -> None:
-    ids = [encode(kind.title(), world.public[kind]) for kind in ("session", "generation", "output")]
+    ids = [
+        encode(NodeType(kind.title()), world.public[kind])
+        for kind in ("session", "generation", "output")
+    ]
     body = await gql(client, NODES, {"ids": ids}, bearer=world.bearer[who])
     assert body["data"]["nodes"] == [None, None, None]
 
@@ -254,7 +260,7 @@ async def test_outsider_reads_nothing_of_an_unshared_project_by_id(
 async def test_anonymous_requests_are_unauthenticated_even_for_shared_projects(
     client: httpx.AsyncClient, world: World, query: str
 ) -> None:
-    response = await post(client, query, {"id": encode("Project", world.showcase)})
+    response = await post(client, query, {"id": encode(NodeType.PROJECT, world.showcase)})
     body = response.json()
     assert codes(body) == ["UNAUTHENTICATED"]
     assert not any((body["data"] or {}).values())
@@ -269,7 +275,7 @@ async def test_owner_membership_row_neither_duplicates_the_project_nor_lists_the
     assert _names(body["data"]["projects"], "viewerRole") == ["OWNER", "OWNER"]
     query = "query($id: ID!) { project(id: $id) { members { user { username } role } } }"
     body = await gql(
-        client, query, {"id": encode("Project", world.studio)}, bearer=world.bearer["olga"]
+        client, query, {"id": encode(NodeType.PROJECT, world.studio)}, bearer=world.bearer["olga"]
     )
     assert body["data"]["project"]["members"] == [
         {"user": {"username": "adam"}, "role": "ADMIN"},
@@ -305,7 +311,7 @@ async def test_projects_page_branches_agree_with_the_access_function(
     everything = Keyset(forward=True, limit=1000)
     for scope in ("OWNED", "MEMBER", "SHARED", "ALL"):
         rows = await projects.projects_page(
-            conn, viewer=world.people[who], scope=scope, keyset=everything
+            conn, viewer=world.people[who], scope=ProjectScope(scope), keyset=everything
         )
         wanted = [pid for pid, kind in expected if scope in ("ALL", kind)]
         assert [row.id for row in rows] == wanted, scope

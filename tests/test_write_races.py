@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from db.stats import live_stats, stored_stats
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories as f
@@ -74,7 +75,7 @@ class Writer:
     async def step(self, action: int, kind: str) -> None:
         rng = self.rng
         if action == 0:
-            project = encode("Project", rng.choice(self.projects))
+            project = encode(NodeType.PROJECT, rng.choice(self.projects))
             private = kind == "owner" and rng.random() < 0.5
             await self.send(kind, w.CREATE_SESSION, projectId=project, name="S", type="IMAGE",
                             isPrivate=private)  # fmt: skip
@@ -82,7 +83,7 @@ class Writer:
             session = await _pick(self.pool, SESSION, self.projects)
             if session is None:
                 return
-            sid = encode("Session", session)
+            sid = encode(NodeType.SESSION, session)
             if action == 1 and rng.random() < 0.3:
                 await self.send(kind, w.DELETE_SESSION, id=sid)
             else:  # only the owner sees (and may set) private sessions
@@ -92,7 +93,7 @@ class Writer:
             if session is None:
                 return
             created = await self.send(
-                "owner", w.CREATE_GENERATION, sessionId=encode("Session", session),
+                "owner", w.CREATE_GENERATION, sessionId=encode(NodeType.SESSION, session),
                 modelId="m", prompt="p",
             )  # fmt: skip
             if codes(created):
@@ -108,12 +109,12 @@ class Writer:
             if output is not None:
                 document = rng.choice([w.DELETE_OUTPUT, w.DELETE_OUTPUT, w.UPDATE_OUTPUT])
                 extra = {"isStarred": True} if document is w.UPDATE_OUTPUT else {}
-                await self.send("owner", document, id=encode("Output", output), **extra)
+                await self.send("owner", document, id=encode(NodeType.OUTPUT, output), **extra)
         else:
             generation = await _pick(self.pool, GENERATION, self.projects)
             if generation is not None:
                 document = w.DISMISS_GENERATION if action == 6 else w.FAIL_GENERATION
-                await self.send("owner", document, id=encode("Generation", generation))
+                await self.send("owner", document, id=encode(NodeType.GENERATION, generation))
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

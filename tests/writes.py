@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from domain.vocabulary import NodeType
 from resolvers.ids import encode
 
 from . import factories as f
@@ -50,10 +51,10 @@ class Place:
 
     def ids(self) -> dict[str, str]:
         return {
-            "session": encode("Session", self.session),
-            "processing": encode("Generation", self.processing),
-            "completed": encode("Generation", self.completed),
-            "output": encode("Output", self.output),
+            "session": encode(NodeType.SESSION, self.session),
+            "processing": encode(NodeType.GENERATION, self.processing),
+            "completed": encode(NodeType.GENERATION, self.completed),
+            "output": encode(NodeType.OUTPUT, self.output),
         }
 
 
@@ -71,10 +72,10 @@ class World:
 
     @property
     def project_id(self) -> str:
-        return encode("Project", self.project)
+        return encode(NodeType.PROJECT, self.project)
 
     def profile_id(self, kind: str) -> str:
-        return encode("Profile", self.people[kind])
+        return encode(NodeType.PROFILE, self.people[kind])
 
 
 async def _place(conn: f.Conn, project: uuid.UUID, owner: uuid.UUID, private: bool) -> Place:

@@ -1,23 +1,50 @@
-"""Mutations of projects and their members, and the stats repair."""
+"""Projects: the projects page, one project by id, their writes and the stats repair."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+import asyncpg
 
 from db import projects, stats
 from db.access import Target
-from db.errors import ReferenceGone
-from db.stats import RepairReport
-from db.types import Change, Connection
+from db.types import Connection
+from domain.rows import ProjectRow
+from domain.vocabulary import NodeType, ProjectScope
+from domain.writes import Change, RepairReport
+from loaders import Loaders
 
 from . import inputs
-from .errors import BadUserInput, Forbidden, NotFound
+from .errors import Forbidden, NotFound
 from .ids import decode
+from .pagination import PageArgs, Slice, keyset, page, prime, updated
 from .permissions import DELETE_PROJECT, MANAGE_PROJECT
 from .writes import Writer
 
-# API role -> production's project_members.role value.
-MEMBER_ROLES = {"ADMIN": "admin", "EDITOR": "editor", "VIEWER": "viewer"}
+PROJECTS = "Query.projects"  # the connection field its cursors belong to
+
+
+async def visible_projects(
+    pool: asyncpg.Pool[Any],
+    loaders: Loaders,
+    viewer_id: uuid.UUID,
+    args: PageArgs,
+    *,
+    scope: ProjectScope,
+    max_size: int,
+) -> Slice[ProjectRow]:
+    """A page of the projects list: one statement whatever the page size."""
+    ks = keyset(PROJECTS, args, max_size=max_size)
+    rows = await projects.projects_page(pool, viewer=viewer_id, scope=scope, keyset=ks)
+    prime(loaders.project_by_id, rows)
+    return page(PROJECTS, rows, ks, updated)
+
+
+async def project(loaders: Loaders, global_id: str) -> ProjectRow | None:
+    """The project behind a global id, or None when the viewer does not see it."""
+    key = decode(global_id, NodeType.PROJECT)
+    return await loaders.project_by_id.load(key)
 
 
 async def create_project(
@@ -45,7 +72,7 @@ async def update_project(
     is_shared: Change[bool],
 ) -> uuid.UUID:
     """Owner and ADMIN members; fields left out are kept."""
-    _, project = decode(id, {"Project"})
+    project = decode(id, NodeType.PROJECT)
     new_name = inputs.new_name("name", name)
     shared = inputs.not_null("isShared", is_shared)
     description = Change(
@@ -67,64 +94,30 @@ async def update_project(
         )
         return project
 
-    return await w.on("project", project, MANAGE_PROJECT, "update the project", write)
+    return await w.on(NodeType.PROJECT, project, MANAGE_PROJECT, "update the project", write)
 
 
 async def delete_project(w: Writer, *, id: str) -> uuid.UUID:
     """The owner only; everything in the project goes with it."""
-    _, project = decode(id, {"Project"})
+    project = decode(id, NodeType.PROJECT)
 
     async def write(conn: Connection, _: Target) -> uuid.UUID:
         await projects.delete_project(conn, project=project)
         return project
 
-    return await w.on("project", project, DELETE_PROJECT, "delete the project", write)
-
-
-async def add_member(w: Writer, *, project_id: str, user_id: str, role: str) -> uuid.UUID:
-    """Owner and ADMIN members; an existing member gets the new role."""
-    _, project = decode(project_id, {"Project"})
-    _, user = decode(user_id, {"Profile"})
-    if role not in MEMBER_ROLES:
-        raise BadUserInput("role must be ADMIN, EDITOR or VIEWER (the owner is not a member)")
-
-    async def write(conn: Connection, target: Target) -> uuid.UUID:
-        if user == target.owner_id:
-            raise BadUserInput("the project's owner cannot be added as a member")
-        try:
-            await projects.upsert_member(conn, project=project, user=user, role=MEMBER_ROLES[role])
-        except ReferenceGone:
-            raise NotFound("no profile with this id exists") from None
-        return project
-
-    return await w.on("project", project, MANAGE_PROJECT, "change its members", write)
-
-
-async def remove_member(w: Writer, *, project_id: str, user_id: str) -> uuid.UUID:
-    """Owner and ADMIN members."""
-    _, project = decode(project_id, {"Project"})
-    _, user = decode(user_id, {"Profile"})
-
-    async def write(conn: Connection, target: Target) -> uuid.UUID:
-        if user == target.owner_id:
-            raise BadUserInput("the project's owner is not a member and cannot be removed")
-        if not await projects.delete_member(conn, project=project, user=user):
-            raise NotFound("this profile is not a member of the project")
-        return project
-
-    return await w.on("project", project, MANAGE_PROJECT, "change its members", write)
+    return await w.on(NodeType.PROJECT, project, DELETE_PROJECT, "delete the project", write)
 
 
 async def repair_stats(w: Writer, *, project_id: str | None) -> RepairReport:
     """Administrators only. Every project, or one the administrator sees."""
     if not w.viewer.is_admin:
         raise Forbidden("only administrators may repair project stats")
-    project = None
+    key = None
     if project_id is not None:
-        _, project = decode(project_id, {"Project"})
-        if await w.loaders.project_by_id.load(project) is None:
+        key = decode(project_id, NodeType.PROJECT)
+        if await w.loaders.project_by_id.load(key) is None:
             raise NotFound("no project with this id is visible to you")
     async with w.pool.acquire() as conn:
-        report = await stats.repair(conn, project=project)
+        report = await stats.repair(conn, project=key)
     w.loaders.clear_all()
     return report

@@ -1,5 +1,5 @@
 """The statements the database has spent its time on (pg_stat_statements), named after
-our SQL blocks where their text matches one (db/queries/observability.sql)."""
+our SQL blocks where their text matches one (db/ops/queries/observability.sql)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .sql import load_queries, named_blocks
-from .types import Connection
+from db.sql import load_queries, named_blocks
+from db.types import Connection
 
-_Q = load_queries("observability")
+from . import QUERIES
+
+_Q = load_queries("observability", QUERIES)
 
 HINT = (
     "pg_stat_statements is not available in this database: the server needs "

@@ -17,11 +17,12 @@ import asyncpg
 import psycopg
 import yoyo
 
+from db.pool import DatabaseUnavailable, explain_connect_error
+from db.types import Connection
 from settings import ROOT, asyncpg_url, yoyo_url
 
 from . import catalog
 from .catalog import Catalog, Difference
-from .pool import DatabaseUnavailable, explain_connect_error
 
 MIGRATIONS_DIR = ROOT / "migrations"
 BASELINE_ID = "0001_baseline"
@@ -199,7 +200,7 @@ def _ids_on_disk(directory: Path) -> tuple[str, ...]:
     return tuple(_ids(yoyo.read_migrations(str(directory))))
 
 
-async def pending_ids(conn: asyncpg.Connection[Any]) -> list[str]:
+async def pending_ids(conn: Connection) -> list[str]:
     """Ids of migrations on disk that the database has not recorded (one cheap query).
 
     A database yoyo never touched has everything pending. The failed query aborts an

