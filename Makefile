@@ -23,10 +23,11 @@ run: $(STAMP) ## start the database, migrate, load demo data, serve GraphQL + Gr
 test: $(STAMP) ## run the test suite against a real PostgreSQL
 	$(BIN)/pytest
 
-lint: $(STAMP) ## ruff + mypy --strict
+lint: $(STAMP) ## ruff + mypy --strict + the import contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 fmt: $(STAMP) ## format the code
 	$(BIN)/ruff check --fix .

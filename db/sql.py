@@ -2,9 +2,10 @@
 `db/queries/`; tooling keeps its own folders beside its code).
 
 A file is a sequence of blocks, each opened by a `-- name: <identifier>` line. The comment
-lines right after the header document the block and are dropped; the rest, trimmed, is the
-statement. Parsing is strict so that a typo fails at import time, not at the first request:
-an unknown header, a duplicate name, an empty block or SQL outside any block is a ValueError.
+lines right after the header document the block and are dropped, as are comment lines
+after the statement (they head what follows); the rest is the statement. Parsing is
+strict so that a typo fails at import time, not at the first request: an unknown header,
+a duplicate name, an empty block or SQL outside any block is a ValueError.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def _statement(name: str, lines: list[str], source: str) -> str:
     body = list(lines)
     while body and _is_comment_or_blank(body[0]):  # the block's description
         body.pop(0)
+    while body and _is_comment_or_blank(body[-1]):  # a heading of what follows
+        body.pop()
     sql = "\n".join(body).strip()
     if not sql:
         raise ValueError(f"{source}: block {name!r} has no SQL")

@@ -12,8 +12,7 @@ import pytest
 
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-
-from .graphql import codes, gql, post, token
+from tests.support.graphql import codes, gql, post, token
 
 ME = uuid.uuid4()
 

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from settings import ConfigError, Settings
-
-from .graphql import codes, post, token
+from tests.support.graphql import codes, post, token
 
 SECRET = "a-production-secret-that-is-long-enough"
 PRODUCTION = {"env": "production", "jwt_secret": SECRET, "query_stats": False}

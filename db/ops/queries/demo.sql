@@ -1,4 +1,4 @@
--- Demo dataset (db/demo.py). Every insert is set-based: one statement per table, one array
+-- Demo dataset (db/ops/demo.py). Every insert is set-based: one statement per table, one array
 -- per column, rows zipped by unnest(). Ids, updated_at and timestamps (naive UTC) come from
 -- the caller, as production's conventions require.
 

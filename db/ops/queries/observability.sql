@@ -1,5 +1,5 @@
 -- What the database says about our statements (pg_stat_statements must be installed in
--- this database and preloaded by the server; db/statements.py checks both first).
+-- this database and preloaded by the server; db/ops/statements.py checks both first).
 
 -- name: extension_installed
 -- Whether pg_stat_statements is installed in this database.

@@ -29,9 +29,8 @@ from bench.subjects import WRITE_MODEL
 from db.pool import create_pool
 from db.sql import load_queries
 from settings import Settings
-
-from .factories import Conn, profile, project
-from .graphql import gql, token
+from tests.support.factories import Conn, profile, project
+from tests.support.graphql import gql, token
 
 TINY = Scale.named("tiny")
 EXPLAIN = load_queries("explain", QUERIES)

@@ -10,8 +10,7 @@ import pytest
 import cli
 from db import projects
 from db.ops import statements
-
-from . import factories as f
+from tests.support import factories as f
 
 
 async def _preloaded(conn: f.Conn) -> bool:

@@ -17,8 +17,7 @@ import pytest
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from settings import DEV_JWT_SECRET
-
-from .graphql import codes, gql, post, token
+from tests.support.graphql import codes, gql, post, token
 
 VIEWER = "{ viewer { id username displayName } }"
 

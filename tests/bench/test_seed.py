@@ -10,9 +10,8 @@ import pytest
 
 import cli
 from bench.seed import NotEmpty, Scale, seed
-
-from .drift import drift
-from .factories import Conn, profile
+from tests.support.drift import drift
+from tests.support.factories import Conn, profile
 
 TINY = Scale.named("tiny")
 

@@ -10,8 +10,7 @@ from typing import Any
 import asyncpg
 
 from db.ops import migrate
-
-from . import factories as f
+from tests.support import factories as f
 
 VALID = """
 SELECT i.indisvalid, pg_get_indexdef(i.indexrelid)

@@ -15,10 +15,9 @@ import pytest
 
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-
-from . import factories as f
-from . import writes as w
-from .graphql import codes, post
+from tests.support import factories as f
+from tests.support import writes as w
+from tests.support.graphql import codes, post
 
 BAD = "BAD_USER_INPUT"
 Input = Callable[[w.World], dict[str, Any]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,12 @@ def test_blocks_are_split_in_file_order_without_their_description() -> None:
         "select 1\n-- a comment inside the statement is kept\nfrom profiles;"
     )
     assert queries["second_one"] == "select $1::int"
+
+
+def test_comments_after_a_statement_head_what_follows_and_are_dropped() -> None:
+    text = "-- name: one\nselect 1\n-- inside\nfrom t\n\n-- Writes.\n\n-- name: two\nselect 2\n"
+
+    assert parse_queries(text)["one"] == "select 1\n-- inside\nfrom t"
 
 
 def test_duplicate_name_is_rejected_with_its_line() -> None:
@@ -107,3 +114,33 @@ async def test_every_block_prepares_on_the_migrated_schema(
             await conn.prepare(sql)
         except asyncpg.PostgresError as exc:  # pragma: no cover - the message is the point
             pytest.fail(f"{name}.sql block {block!r} does not prepare: {exc}")
+
+
+# Every keyset page statement of the request path, as (file, page) for `<page>_forward`.
+PAGES = sorted(
+    (path.stem, name.removesuffix("_forward"))
+    for path in QUERIES_DIR.glob("*.sql")
+    for name in load_queries(path.stem)
+    if name.endswith("_forward")
+)
+
+
+def test_every_page_statement_walks_both_ways() -> None:
+    backward = sorted(
+        (path.stem, name.removesuffix("_backward"))
+        for path in QUERIES_DIR.glob("*.sql")
+        for name in load_queries(path.stem)
+        if name.endswith("_backward")
+    )
+    assert backward == PAGES != []
+
+
+@pytest.mark.parametrize(("stem", "page"), PAGES, ids=[page for _, page in PAGES])
+def test_a_backward_page_is_its_forward_twin_with_the_order_reversed(stem: str, page: str) -> None:
+    """The backward statement may differ from the forward one only in its ORDER BY
+    directions (the bounds stay the same: the caller reverses the rows)."""
+    queries = load_queries(stem)
+    forward, backward = queries[f"{page}_forward"], queries[f"{page}_backward"]
+    assert re.search(r"\bDESC\b", forward)
+    assert not re.search(r"\bDESC\b", backward)
+    assert backward == re.sub(r"\s+DESC\b", "", forward)

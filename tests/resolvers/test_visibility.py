@@ -21,9 +21,8 @@ from db import projects
 from db.keyset import Keyset
 from domain.vocabulary import NodeType, ProjectScope
 from resolvers.ids import encode
-
-from . import factories as f
-from .graphql import codes, gql, post, token
+from tests.support import factories as f
+from tests.support.graphql import codes, gql, post, token
 
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 

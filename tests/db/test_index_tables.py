@@ -11,10 +11,9 @@ from typing import Any
 import asyncpg
 
 from domain.vocabulary import LISTED_STATUSES, GenerationStatus
-
-from . import factories as f
-from .drift import drift
-from .factories import Conn
+from tests.support import factories as f
+from tests.support.drift import drift
+from tests.support.factories import Conn
 
 
 async def _count(conn: Conn, table: str) -> int:

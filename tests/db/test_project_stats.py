@@ -17,9 +17,8 @@ import cli
 from db.ops import migrate
 from db.stats import live_stats, repair, stored_stats
 from settings import ConfigError, Settings
-
-from . import factories as f
-from .factories import Conn
+from tests.support import factories as f
+from tests.support.factories import Conn
 
 
 async def _drifted(conn: Conn) -> int:

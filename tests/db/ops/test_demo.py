@@ -1,4 +1,4 @@
-"""db/demo.py: the demo dataset loads once, atomically, and has the shapes the API relies on."""
+"""db/ops/demo.py: the demo dataset loads once, atomically, and has the shapes the API relies on."""
 
 from __future__ import annotations
 

@@ -18,10 +18,9 @@ import pytest
 
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-
-from . import factories as f
-from . import writes as w
-from .graphql import codes
+from tests.support import factories as f
+from tests.support import writes as w
+from tests.support.graphql import codes
 
 MANAGE = frozenset({"owner", "admin"})
 DELETE = frozenset({"owner"})

@@ -1,7 +1,7 @@
 """Property tests of the read API over random data (API.md "Visibility", "Published outputs,
 thumbnail, last activity", "Ordering and pagination").
 
-Each example writes a random world with tests/factories.py, reads it through the real HTTP
+Each example writes a random world with tests/support/factories.py, reads it through the real HTTP
 app, and compares with a reference computed here in Python from what was written.
 Timestamps come from a tiny set so that ties are frequent and the id tiebreak decides.
 Python orders `uuid.UUID`s by their 128-bit value, as PostgreSQL orders `uuid`s (bytes).
@@ -24,9 +24,8 @@ from hypothesis import strategies as st
 
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-
-from . import factories
-from .graphql import gql, token
+from tests.support import factories
+from tests.support.graphql import gql, token
 
 Conn: TypeAlias = "asyncpg.Connection[Any]"
 Connection: TypeAlias = dict[str, Any]

@@ -21,9 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from observability import logs, metrics
 from observability.querystats import statement_label
 from settings import ROOT
-
-from . import factories as f
-from .graphql import codes, gql, post, token
+from tests.support import factories as f
+from tests.support.graphql import codes, gql, post, token
 
 CARDS = """
 query CardsPage {

@@ -11,8 +11,7 @@ import pytest
 
 from db.transactions import in_transaction
 from db.types import Connection
-
-from . import factories as f
+from tests.support import factories as f
 
 
 async def test_a_deadlock_victim_is_run_again_and_both_writes_land(

@@ -58,3 +58,9 @@ async def gql(
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def statements(body: dict[str, Any]) -> int:
+    """How many SQL statements the request ran (`extensions.queries.count`)."""
+    count: int = body["extensions"]["queries"]["count"]
+    return count

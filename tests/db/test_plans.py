@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from . import factories as f
+from tests.support import factories as f
 
 
 async def _access_plan(conn: f.Conn, viewer: uuid.UUID, project: uuid.UUID) -> str:

@@ -21,10 +21,9 @@ import pytest
 from db.stats import live_stats, stored_stats
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-
-from . import factories as f
-from . import writes as w
-from .graphql import codes
+from tests.support import factories as f
+from tests.support import writes as w
+from tests.support.graphql import codes
 
 WRITERS = 8
 SECONDS = 3.0  # each writer goes on this long
