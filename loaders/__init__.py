@@ -9,6 +9,7 @@ from: the project_stats read model (`read_model`, the default) or live computati
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -29,6 +30,7 @@ from domain.vocabulary import FileType, GenerationStatus, NodeType, SessionType
 from .batch import NOT_LOADED, ByIdLoader, GroupLoader, KeyedLoader, NotLoaded, PageKey, PageLoader
 
 __all__ = [
+    "NODE_LOADERS",
     "NOT_LOADED",
     "ByIdLoader",
     "GroupLoader",
@@ -61,19 +63,22 @@ class Loaders:
 
     def by_node_type(self, node_type: NodeType) -> ByIdLoader[Any]:
         """The loader of the objects that have global ids of `node_type`."""
-        by_type: dict[NodeType, ByIdLoader[Any]] = {
-            NodeType.PROFILE: self.profile_by_id,
-            NodeType.PROJECT: self.project_by_id,
-            NodeType.SESSION: self.session_by_id,
-            NodeType.GENERATION: self.generation_by_id,
-            NodeType.OUTPUT: self.output_by_id,
-        }
-        return by_type[node_type]
+        return NODE_LOADERS[node_type](self)
 
     def clear_all(self) -> None:
         """Forget every cached answer (after a write, so later loads see it)."""
         for field in fields(self):
             getattr(self, field.name).clear_all()
+
+
+# The loader answering for each kind of global id.
+NODE_LOADERS: dict[NodeType, Callable[[Loaders], ByIdLoader[Any]]] = {
+    NodeType.PROFILE: lambda loaders: loaders.profile_by_id,
+    NodeType.PROJECT: lambda loaders: loaders.project_by_id,
+    NodeType.SESSION: lambda loaders: loaders.session_by_id,
+    NodeType.GENERATION: lambda loaders: loaders.generation_by_id,
+    NodeType.OUTPUT: lambda loaders: loaders.output_by_id,
+}
 
 
 def build_loaders(

@@ -26,7 +26,7 @@ from strawberry.schema.name_converter import NameConverter
 
 from domain.rows import StatsRow
 from domain.vocabulary import NodeType
-from loaders import KeyedLoader, Loaders, NotLoaded
+from loaders import NODE_LOADERS, KeyedLoader, Loaders, NotLoaded
 from resolvers.errors import NotFound
 
 from .context import Info
@@ -96,7 +96,7 @@ def related(target: NodeClass[R, T], key: Key, description: str | None = None) -
         return target.from_row(row)
 
     relation: Relation[Any, R | None, T] = Relation(
-        lambda loaders: loaders.by_node_type(target.node_type), key, value, lambda: target
+        NODE_LOADERS[target.node_type], key, value, lambda: target
     )
     return relation.field(description)
 
@@ -109,7 +109,7 @@ def optional(target: NodeClass[R, T], key: Key) -> Any:
         return None if row is None else target.from_row(row)
 
     relation: Relation[Any, R | None, T | None] = Relation(
-        lambda loaders: loaders.by_node_type(target.node_type), key, value, lambda: target
+        NODE_LOADERS[target.node_type], key, value, lambda: target
     )
     return relation.field()
 
