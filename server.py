@@ -9,29 +9,33 @@ the per-request context from schema/context.py; no SQL and no resolvers here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 import asyncpg
 import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from auth.request import authenticate
-from db.ops import migrate
+from db.errors import UNAVAILABLE
+from db.ops import readiness
 from db.ops.embedded import resolve_database_url
 from db.pool import create_pool
 from observability import logs, metrics, querystats, requestlog
@@ -39,86 +43,31 @@ from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL, format_error, request_error
+from schema.http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    RequestRefused,
+    checked,
+    graphql_params,
+    negotiate,
+    read_body,
+    unavailable,
+)
 from settings import Settings
 
 log = logging.getLogger("vesper.server")
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
+T = TypeVar("T")
 
 
 class AppState(TypedDict):
     """What the lifespan opens for every request (Starlette's lifespan state)."""
 
     pool: asyncpg.Pool[asyncpg.Record]
+    database_url: str  # for what needs a connection of its own (the readiness check)
 
 
 Request = StarletteRequest[AppState]
-
-
-class RequestRefused(Exception):
-    """A request that never reaches GraphQL execution (HTTP-level problem)."""
-
-    def __init__(self, status: int, message: str, code: str = "BAD_USER_INPUT") -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
-
-
-def negotiate(accept: str | None) -> str | None:
-    """GraphQL-over-HTTP media type for the response; None when nothing acceptable."""
-    if not accept:
-        return JSON
-    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    for media in offered:
-        if media == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE
-        if media in {JSON, "application/*", "*/*"}:
-            return JSON
-    return None
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestRefused(413, f"request body is larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise RequestRefused(413, f"request body is larger than {limit} bytes")
-    return bytes(body)
-
-
-def graphql_params(request: Request, body: bytes) -> dict[str, Any]:
-    if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
-        if "variables" in params:
-            try:
-                params["variables"] = json.loads(params["variables"])
-            except ValueError:
-                raise RequestRefused(400, "variables must be a JSON object") from None
-        return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
-        raise RequestRefused(415, "send the request as application/json")
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise RequestRefused(400, "the request body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise RequestRefused(400, "the request body must be a JSON object (batching is off)")
-    return payload
-
-
-def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
-    query, variables, name = (params.get(k) for k in ("query", "variables", "operationName"))
-    if not isinstance(query, str) or not query.strip():
-        raise RequestRefused(400, "the request has no GraphQL query")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestRefused(400, "variables must be a JSON object")
-    if name is not None and not isinstance(name, str):
-        raise RequestRefused(400, "operationName must be a string")
-    return query, variables, name
 
 
 class GraphQLApp:
@@ -140,20 +89,22 @@ class GraphQLApp:
                 if media is None:
                     raise RequestRefused(406, f"accept {GRAPHQL_RESPONSE} or {JSON}")
                 body = await read_body(request, self.settings.max_body_bytes)
-                query, variables, operation = _checked(graphql_params(request, body))
-                response, codes = await self.execute(
-                    request, stats, media, query, variables, operation
+                params = graphql_params(request, body, max_depth=self.settings.max_json_depth)
+                query, variables, operation = checked(params)
+                response, codes = await self.within_deadline(
+                    self.execute(request, stats, media, query, variables, operation), media
                 )
             except RequestRefused as refused:
                 codes = [refused.code]
                 response = JSONResponse(
                     request_error(refused.message, refused.code, request_id=rid),
                     refused.status,
+                    headers=refused.headers,
                     media_type=media or JSON,
                 )
             except Exception as exc:  # logged with the request id, masked, and counted
                 codes = [INTERNAL]
-                response = internal_error(request, exc)
+                response = internal_error(request, exc, media)
             requestlog.finish(
                 stats,
                 operation=operation,
@@ -179,8 +130,12 @@ class GraphQLApp:
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
-        who = await authenticate(pool, request.headers.get("authorization"), self.settings)
-        context = Context.for_request(self.settings, pool, rid, who)
+        try:
+            who = await authenticate(pool, request.headers.get("authorization"), self.settings)
+        except UNAVAILABLE as exc:
+            log.warning("database unavailable [request %s]: %s", rid, type(exc).__name__)
+            raise unavailable(media, "the database is unavailable, try again shortly") from None
+        context = Context.for_request(self.settings, pool, rid, who, operation)
         try:
             result = await self.schema.execute(
                 query,
@@ -214,6 +169,43 @@ class GraphQLApp:
         codes = [e["extensions"]["code"] for e in errors]
         return Response(render(payload), status, media_type=media), codes
 
+    async def within_deadline(self, work: Awaitable[T], media: str) -> T:
+        """`work`, or a coded error once `Settings.request_deadline` has passed. The work is
+        then cancelled and left to finish its clean-up (a rollback, a connection given
+        back or dropped) without holding up the answer."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.settings.request_deadline)
+        except asyncio.CancelledError:  # the client went away: so does the work
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            task.add_done_callback(_outcome_ignored)
+            raise unavailable(media, "the database did not answer in time, try again shortly")
+        return task.result()
+
+
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every response: a browser must not guess
+    another media type than the one the server sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("x-content-type-options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+def _outcome_ignored(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a late failure of abandoned work is not news
+
 
 def render(payload: dict[str, Any]) -> bytes:
     """The response body: orjson (a tenth of the standard encoder's time for a page of
@@ -229,11 +221,16 @@ def _executed(errors: list[Any]) -> bool:
     return any(e.path is not None for e in errors)
 
 
-def internal_error(request: StarletteRequest[Any], exc: Exception | None = None) -> Response:
-    """Anything that escapes: logged with the request id, masked for the client."""
+def internal_error(
+    request: StarletteRequest[Any], exc: Exception | None = None, media: str | None = None
+) -> Response:
+    """Anything that escapes: logged with the request id, masked for the client. A
+    well-formed `application/json` GraphQL request still gets 200 (GraphQL-over-HTTP)."""
     rid = request_id(request.scope)
     log.exception("internal error [request %s]", rid, exc_info=exc or True)
-    return JSONResponse(request_error("Internal server error", INTERNAL, request_id=rid), 500)
+    status = 200 if media == JSON else 500
+    body = request_error("Internal server error", INTERNAL, request_id=rid)
+    return JSONResponse(body, status, media_type=media or JSON)
 
 
 async def _unhandled(request: StarletteRequest[Any], exc: Exception) -> Response:
@@ -250,16 +247,12 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
+READY_WITHIN = 1.0  # seconds /readyz waits for the database before it says why not
+
+
 async def readyz(request: Request) -> Response:
-    try:
-        async with request.state["pool"].acquire() as conn:
-            pending = await migrate.pending_ids(conn)
-    except Exception:
-        log.exception("readiness check failed")
-        return JSONResponse({"status": "database unreachable"}, 503)
-    if pending:
-        return JSONResponse({"status": "migrations pending", "pending": pending}, 503)
-    return JSONResponse({"status": "ready"})
+    why = await readiness.not_ready(request.state["database_url"], within=READY_WITHIN)
+    return JSONResponse({"status": "ready"}) if why is None else JSONResponse(why, 503)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -269,7 +262,7 @@ def create_app(settings: Settings) -> Starlette:
         observer = querystats.StatementObserver(slow_ms=settings.slow_statement_ms)
         pool = await create_pool(url, settings, init=observer.register())
         try:
-            yield {"pool": pool}
+            yield {"pool": pool, "database_url": url}
         finally:
             await pool.close()
             metrics.worker_stopped()
@@ -282,7 +275,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(NoSniff), Middleware(RequestIdMiddleware)],
         exception_handlers={Exception: _unhandled},
         lifespan=lifespan,
     )

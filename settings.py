@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "vesper-development-secret-change-me-0123456789"
+DEADLINE_MARGIN_MS = 1000  # how much longer than the statement timeout the server waits
 
 
 class ConfigError(Exception):
@@ -61,8 +62,12 @@ class Settings:
     pool_min_size: int = 1
     pool_max_size: int = 10
     statement_timeout_ms: int = 5000
+    request_timeout_ms: int | None = None  # a whole request; None: statement timeout + 2 s
     max_depth: int = 10
     max_aliases: int = 30
+    max_fragment_spreads: int = 1000  # fragment spreads once fragments are spread in
+    max_field_comparisons: int = 5000  # to prove that same-named fields merge
+    max_json_depth: int = 32  # nesting of the request's JSON (variables included)
     max_tokens: int = 2000
     max_body_bytes: int = 100 * 1024
     max_page_size: int = 100
@@ -75,6 +80,20 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def database_deadline(self) -> float:
+        """Seconds the server waits for the database on its side, for one statement, one
+        connection or one pooled connection: a little longer than the statement timeout,
+        so that the database's own timeout normally answers first."""
+        return (self.statement_timeout_ms + DEADLINE_MARGIN_MS) / 1000
+
+    @property
+    def request_deadline(self) -> float:
+        """Seconds a GraphQL request may take in all before it is answered with an error."""
+        if self.request_timeout_ms is not None:
+            return self.request_timeout_ms / 1000
+        return (self.statement_timeout_ms + 2 * DEADLINE_MARGIN_MS) / 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,8 +134,12 @@ class Settings:
             pool_min_size=_int(env, "VESPER_POOL_MIN", 1),
             pool_max_size=_int(env, "VESPER_POOL_MAX", 10),
             statement_timeout_ms=_int(env, "VESPER_STATEMENT_TIMEOUT_MS", 5000),
+            request_timeout_ms=_int(env, "VESPER_REQUEST_TIMEOUT_MS", 0) or None,
             max_depth=_int(env, "VESPER_MAX_DEPTH", 10),
             max_aliases=_int(env, "VESPER_MAX_ALIASES", 30),
+            max_fragment_spreads=_int(env, "VESPER_MAX_FRAGMENT_SPREADS", 1000),
+            max_field_comparisons=_int(env, "VESPER_MAX_FIELD_COMPARISONS", 5000),
+            max_json_depth=_int(env, "VESPER_MAX_JSON_DEPTH", 32),
             max_tokens=_int(env, "VESPER_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "VESPER_MAX_BODY_BYTES", 100 * 1024),
             stats_source=stats_source,

@@ -7,6 +7,18 @@ from contextlib import contextmanager
 
 import asyncpg
 
+# What a failure to reach the database looks like: it refused or dropped the connection,
+# shut down or restarted, ran out of connections, cancelled the statement (timeout), or
+# did not answer within the client-side deadline.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+)
+
 
 class ReferenceGone(Exception):
     """A write referred to a row that does not exist (or was deleted meanwhile)."""

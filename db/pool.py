@@ -75,13 +75,18 @@ async def create_pool(
     *,
     init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None = None,
 ) -> asyncpg.Pool[asyncpg.Record]:
-    """A pool whose connections enforce the statement timeout on the server side."""
+    """A pool whose connections enforce the statement timeout on the server side, and a
+    deadline a little longer on ours (`Settings.database_deadline`): a statement the
+    database does not answer in time (it stopped, the network dropped) fails with
+    `TimeoutError`, and asyncpg cancels it and drops the connection if the cancel fails;
+    opening a connection is bounded the same way."""
     try:
         pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
             url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
-            timeout=10,
+            timeout=settings.database_deadline,
+            command_timeout=settings.database_deadline,
             init=_connection_setup(init),
             reset=_keep_session,
             server_settings={

@@ -27,6 +27,7 @@ MAX_OUTPUTS = 100  # per completed generation; production makes 1 or 4
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 _COST_LIMIT = Decimal(10_000)
 _COST_STEP = Decimal("0.000001")
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def not_null(field: str, change: Change[T]) -> T | None:
@@ -36,17 +37,21 @@ def not_null(field: str, change: Change[T]) -> T | None:
     return change.value
 
 
-def _no_nul(field: str, value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refusing it here keeps it a user error.
-    if "\x00" in value:
-        raise BadUserInput(f"{field} must not contain NUL characters")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(field: str, value: str) -> str:
+    # PostgreSQL text holds neither NUL nor a lone surrogate (not valid Unicode): refusing
+    # them here keeps them a user error.
+    if _UNSTORABLE.search(value):
+        raise BadUserInput(f"{field} must not contain NUL characters or lone surrogates")
     return value
 
 
 def text(field: str, value: str, *, limit: int) -> str:
     if len(value) > limit:
         raise BadUserInput(f"{field} is longer than {limit:,} characters")
-    return _no_nul(field, value)
+    return _storable(field, value)
 
 
 def optional_text(field: str, value: str | None, *, limit: int) -> str | None:
@@ -83,18 +88,40 @@ def url(field: str, value: str | None) -> str | None:
 
 
 def parameters(field: str, value: Any) -> str:
-    """A JSON object of at most 64 KB (as UTF-8 JSON text); returns that text."""
+    """A JSON object of at most 64 KB (as UTF-8 JSON text); returns that text. Its numbers
+    must be finite and its integers fit in 64 bits; no string (key or value) may hold NUL
+    or a lone surrogate."""
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise BadUserInput(f"{field} must be a JSON object")
-    encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    _check_json(field, value)
+    encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(encoded.encode("utf-8")) > MAX_PARAMETERS_BYTES:
         raise BadUserInput(f"{field} is larger than {MAX_PARAMETERS_BYTES // 1024} KB")
-    # jsonb cannot hold NUL in a string (nor in a key).
-    if "\\u0000" in encoded or "\x00" in encoded:
-        raise BadUserInput(f"{field} must not contain NUL characters")
     return encoded
+
+
+def _check_json(field: str, value: Any) -> None:
+    """Every value inside `value`, checked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            _storable(field, item)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not _INT64[0] <= item <= _INT64[1]:
+                raise BadUserInput(f"{field}: integers must fit in 64 bits")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise BadUserInput(f"{field}: numbers must be finite")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def dimension(field: str, value: int | None) -> int | None:

@@ -9,19 +9,17 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from observability import querystats
 from settings import Settings
 
-from .limits import ErrorPhases, limit_rules
+from .limits import ErrorPhases, LimitedValidation, Limits, OneOperation
 from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME
@@ -45,15 +43,20 @@ class RecordOperation(SchemaExtension):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    rules = limit_rules(max_depth=settings.max_depth, max_aliases=settings.max_aliases)
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_spreads=settings.max_fragment_spreads,
+        max_comparisons=settings.max_field_comparisons,
+    )
     # Factories, not instances: an extension instance would be shared by concurrent requests.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPhases,
         RecordOperation,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
+        lambda: LimitedValidation(limits, maxsize=512),
+        OneOperation,
     ]
     if settings.production:
         extensions.append(DisableIntrospection)

@@ -23,6 +23,7 @@ class Context:
     loaders: Loaders
     authenticated: Viewer | None
     auth_problem: str | None = None
+    requested_operation: str | None = None  # the request's `operationName`
     # What each place of the query selects on its nodes (schema/lookahead.py).
     lookahead: dict[Any, Any] = field(default_factory=dict)
 
@@ -33,6 +34,7 @@ class Context:
         pool: asyncpg.Pool[Any],
         request_id: str,
         authentication: Authentication,
+        requested_operation: str | None = None,
     ) -> Context:
         """A fresh context: loaders bound to this request's viewer."""
         viewer = authentication.viewer
@@ -45,6 +47,7 @@ class Context:
             ),
             authenticated=viewer,
             auth_problem=authentication.problem,
+            requested_operation=requested_operation,
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -14,6 +15,9 @@ from .limits import code_of_syntax_error
 log = logging.getLogger("vesper.errors")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+# graphql-core's suggestions, wherever they stand in a message: " Did you mean 'first' or
+# 'last'?" (names never hold a question mark).
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def code_of(error: GraphQLError) -> str:
@@ -33,8 +37,12 @@ def code_of(error: GraphQLError) -> str:
 
 
 def format_error(error: GraphQLError, *, request_id: str, detail: bool) -> dict[str, Any]:
+    """The error as the client sees it; without `detail` (production) no suggestion of a
+    schema name ("Did you mean …?") survives, whatever rule made it."""
     code = code_of(error)
-    formatted: dict[str, Any] = {"message": error.message}
+    formatted: dict[str, Any] = {
+        "message": error.message if detail else _SUGGESTION.sub("", error.message)
+    }
     if code == INTERNAL:
         log.error(
             "internal error [request %s]: %s",

@@ -32,6 +32,8 @@ from settings import Settings
 from tests.support.factories import Conn, profile, project
 from tests.support.graphql import gql, token
 
+pytestmark = pytest.mark.slow  # data at volume, or the real server started by the test
+
 TINY = Scale.named("tiny")
 EXPLAIN = load_queries("explain", QUERIES)
 STRATEGIES = {"naive", "live", "read_model", "floor"}

@@ -13,6 +13,8 @@ from bench.seed import NotEmpty, Scale, seed
 from tests.support.drift import drift
 from tests.support.factories import Conn, profile
 
+pytestmark = pytest.mark.slow  # data at volume, or the real server started by the test
+
 TINY = Scale.named("tiny")
 
 # One row (a UNION ALL of the three may come back in any order under a parallel plan).

@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 import cli
 from bench.explain import Measured, explain
 from bench.seed import Scale, seed
 from tests.conftest import temporary_database
+
+pytestmark = pytest.mark.slow  # data at volume, or the real server started by the test
 
 SMALLER = Scale.scaled("30% of small", 0.3)
 LARGER = Scale.named("small")

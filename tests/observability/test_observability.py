@@ -135,11 +135,28 @@ async def test_a_request_failing_before_graphql_runs_is_masked_and_counted(
     await conn.execute("ALTER TABLE profiles RENAME COLUMN role TO gone")  # auth cannot read
     before = await scrape(client)
     response = await post(client, "{ viewer { id } }", bearer=token(uuid.uuid4()))
-    assert response.status_code == 500
+    # A well-formed application/json request is answered with 200 whatever happens
+    # (GraphQL-over-HTTP); application/graphql-response+json may say 500.
+    assert response.status_code == 200
     assert codes(response.json()) == ["INTERNAL_SERVER_ERROR"]
     assert "gone" not in response.text
+    strict = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={"Accept": "application/graphql-response+json", "Authorization": "Bearer x.y.z"},
+    )
+    assert (strict.status_code, codes(strict.json())) == (200, ["UNAUTHENTICATED"])
+    strict = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={
+            "Accept": "application/graphql-response+json",
+            "Authorization": f"Bearer {token(uuid.uuid4())}",
+        },
+    )
+    assert (strict.status_code, codes(strict.json())) == (500, ["INTERNAL_SERVER_ERROR"])
     after = await scrape(client)
-    assert grew(before, after, "vesper_graphql_errors_total", code="INTERNAL_SERVER_ERROR") == 1
+    assert grew(before, after, "vesper_graphql_errors_total", code="INTERNAL_SERVER_ERROR") == 2
 
 
 def test_operation_labels_are_graphql_names_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,6 +268,7 @@ def _free_port() -> int:
     return port
 
 
+@pytest.mark.slow  # two real uvicorn worker processes
 async def test_two_uvicorn_workers_report_every_request_in_one_scrape(
     db_url: str, conn: f.Conn, tmp_path: Path
 ) -> None:

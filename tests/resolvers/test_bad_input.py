@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from domain.vocabulary import NodeType
+from resolvers import inputs
+from resolvers.errors import BadUserInput
 from resolvers.ids import encode
 from tests.support import factories as f
 from tests.support import writes as w
@@ -117,6 +119,22 @@ CASES: dict[str, tuple[str, Input, str]] = {
         BAD,
     ),
     "NUL inside parameters": (w.CREATE_GENERATION, _generation(parameters={"a": "\x00"}), BAD),
+    "NUL in a parameters key": (w.CREATE_GENERATION, _generation(parameters={"\x00": 1}), BAD),
+    "NUL in a description": (
+        w.CREATE_PROJECT,
+        lambda _: {"name": "P", "description": "a\x00"},
+        BAD,
+    ),
+    "NUL in a session name": (w.CREATE_SESSION, _session(name="S\x00"), BAD),
+    "NUL in a prompt": (w.CREATE_GENERATION, _generation(prompt="p\x00"), BAD),
+    "NUL in a negative prompt": (w.CREATE_GENERATION, _generation(negativePrompt="\x00"), BAD),
+    "NUL in a model id": (w.CREATE_GENERATION, _generation(modelId="m\x00"), BAD),
+    "NUL in an output URL": (
+        w.COMPLETE_GENERATION,
+        _completion(fileUrl="https://cdn.example/a\x00.png"),
+        BAD,
+    ),
+    "NUL in a cost": (w.COMPLETE_GENERATION, _completion(cost="0.1\x00"), BAD),
     "a generation id where a session id belongs": (
         w.CREATE_GENERATION,
         lambda x: {"sessionId": x.public.ids()["processing"], "modelId": "m", "prompt": "p"},
@@ -191,6 +209,40 @@ async def test_an_unknown_enum_literal_in_the_document_fails_validation(
       session { id } } }"""
     response = await post(client, document, {"p": world.project_id}, bearer=world.bearer["owner"])
     assert codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.parametrize(
+    ("literal", "why"),
+    [
+        ("{a: 1e999}", "numbers must be finite"),
+        ("{a: -1e999}", "numbers must be finite"),
+        ("{a: [1, {b: " + "9" * 400 + "}]}", "integers must fit in 64 bits"),
+        ("{a: " + "9" * 5000 + "}", "numbers must be finite"),  # too long for an int: a float
+        ("{seed: 1180591620717411303424}", "integers must fit in 64 bits"),  # 2**70
+    ],
+)
+async def test_parameters_in_the_document_must_be_finite_and_fit_64_bits(
+    client: httpx.AsyncClient, conn: f.Conn, literal: str, why: str
+) -> None:
+    world = await w.build_world(conn)
+    before = await w.digest(conn)
+    document = f"""mutation($s: ID!) {{ createGeneration(input: {{sessionId: $s, modelId: "m",
+      prompt: "p", parameters: {literal}}}) {{ generation {{ id }} }} }}"""
+    session = world.public.ids()["session"]
+    body = (await post(client, document, {"s": session}, bearer=world.bearer["owner"])).json()
+    assert codes(body) == [BAD]
+    assert why in body["errors"][0]["message"]
+    assert await w.digest(conn) == before
+
+
+@pytest.mark.parametrize("value", ["x\ud800y", "\udfff", "a\x00b"])
+def test_text_that_postgresql_cannot_store_is_refused_before_the_database(value: str) -> None:
+    # Lone surrogates cannot arrive through JSON or a document literal (both are refused
+    # earlier); every text input is checked anyway, whatever transport brings it.
+    with pytest.raises(BadUserInput, match="NUL characters or lone surrogates"):
+        inputs.text("name", value, limit=100)
+    with pytest.raises(BadUserInput, match="NUL characters or lone surrogates"):
+        inputs.parameters("parameters", {"k": [value]})
 
 
 async def test_mutations_need_a_token(client: httpx.AsyncClient, conn: f.Conn) -> None:
