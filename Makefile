@@ -9,16 +9,20 @@ STAMP := $(VENV)/.installed-stamp
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
+# Quiet unless it fails: pip's output goes to $(VENV)/install.log, shown when pip fails.
 $(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "Installing into $(VENV)/ (log: $(VENV)/install.log) ..."
+	@python3 -m venv $(VENV)
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP) ## create the virtualenv and install the project
 
 run: $(STAMP) ## start the database, migrate, load demo data, serve GraphQL + GraphiQL
-	$(BIN)/vesper run
+	@$(BIN)/vesper run
 
 test: $(STAMP) ## run the test suite against a real PostgreSQL
 	$(BIN)/pytest

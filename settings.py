@@ -122,6 +122,11 @@ class Settings:
         database_url = env.get("DATABASE_URL") or None
         if database_url is not None:
             yoyo_url(database_url)  # validates the scheme early, with a clear message
+        elif mode == "production":
+            raise ConfigError(
+                "DATABASE_URL is required when VESPER_ENV=production "
+                "(the embedded PostgreSQL is for development only)"
+            )
         return cls(
             database_url=database_url,
             env=mode,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 import uuid
 
@@ -10,6 +11,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "vesper_request_id", default=None
+)
+
+
+def current_request_id() -> str | None:
+    """The id of the request this code serves, if any (for log records)."""
+    return _current.get()
 
 
 def request_id(scope: Scope) -> str:
@@ -35,4 +46,8 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message).append(HEADER, rid)
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = _current.set(rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _current.reset(token)

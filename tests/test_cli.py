@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
 
 import asyncpg
+import httpx
+import psutil
 import pytest
 
 import cli
@@ -13,16 +24,22 @@ from db.ops.demo import DEMO_USERS
 from settings import DEV_JWT_SECRET
 
 
-def test_token_prints_a_header_for_a_demo_user(capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_prints_the_headers_pane_form_for_a_demo_user(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert cli.main(["token", "--user", "bob"]) == 0
-    header = capsys.readouterr().out.strip()
-    assert header.startswith("Authorization: Bearer ")
+    headers = json.loads(capsys.readouterr().out)
+    assert list(headers) == ["Authorization"]
+    assert headers["Authorization"].startswith("Bearer ")
     claims = tokens.decode(
-        header.removeprefix("Authorization: Bearer "),
+        headers["Authorization"].removeprefix("Bearer "),
         secret=DEV_JWT_SECRET,
         audience="authenticated",
     )
     assert claims.subject == DEMO_USERS["bob"]
+    assert cli.main(["token", "--user", "bob", "--raw"]) == 0
+    raw = capsys.readouterr().out.strip()
+    assert tokens.decode(raw, secret=DEV_JWT_SECRET, audience="authenticated") == claims
 
 
 def test_unknown_demo_user_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,3 +106,76 @@ def test_adopt_refuses_a_blank_database(
 def test_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["schema"]) == 0
     assert "type Query {" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def run_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder `vesper run` starts from nothing, as on a fresh clone."""
+    return tmp_path_factory.mktemp("vesper-run") / "pgdata"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _postgres_of(data: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if str(data) in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
+@pytest.mark.slow  # starts its own embedded PostgreSQL
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_vesper_run_prints_a_short_banner_whose_header_works_and_stops_its_database(
+    run_data: Path, stop: signal.Signals
+) -> None:
+    port = _free_port()
+    env = {**os.environ, "VESPER_DATA_DIR": str(run_data), "VESPER_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    vesper = Path(sys.executable).parent / "vesper"
+    with subprocess.Popen(
+        [str(vesper), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            banner = _banner(process.stdout)
+            assert len(banner) <= 12, banner
+            assert f"http://127.0.0.1:{port}/graphql" in "".join(banner)
+            line = next(b for b in banner if "Headers" in b)
+            headers = json.loads(line.split("Headers", 1)[1])
+            answer = _first_answer(port, headers)
+            assert answer["data"] == {"viewer": {"username": "alice"}}
+            assert _postgres_of(run_data), "the embedded PostgreSQL should be running"
+        finally:
+            process.send_signal(stop)
+            _, stderr = process.communicate(timeout=60)
+    assert not _postgres_of(run_data)
+    assert "Traceback" not in stderr, stderr
+
+
+def _banner(stdout: IO[str]) -> list[str]:
+    """The lines `vesper run` prints, up to the last one ("Stop …")."""
+    banner: list[str] = []
+    while not banner or not banner[-1].strip().startswith("Stop"):
+        line = stdout.readline()
+        assert line, f"vesper run ended after {banner}"
+        banner.append(line)
+    return banner
+
+
+def _first_answer(port: int, headers: dict[str, str]) -> Any:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                query = {"query": "{ viewer { username } }"}
+                return http.post("/graphql", json=query, headers=headers).json()
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.2)

@@ -16,7 +16,12 @@ PRODUCTION = {"env": "production", "jwt_secret": SECRET, "query_stats": False}
 
 def test_production_refuses_to_start_without_jwt_secret() -> None:
     with pytest.raises(ConfigError, match="VESPER_JWT_SECRET"):
-        Settings.from_env({"VESPER_ENV": "production"})
+        Settings.from_env({"VESPER_ENV": "production", "DATABASE_URL": "postgresql://db/x"})
+
+
+def test_production_refuses_to_start_without_a_database_url() -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL is required when VESPER_ENV=production"):
+        Settings.from_env({"VESPER_ENV": "production", "VESPER_JWT_SECRET": SECRET})
 
 
 def test_environment_is_read_with_api_names() -> None:
@@ -32,8 +37,9 @@ def test_environment_is_read_with_api_names() -> None:
     assert (settings.production, settings.jwt_audience, settings.port) == (True, "studio", 9001)
     assert settings.query_stats is False
     assert Settings.from_env(
-        {"VESPER_QUERY_STATS": "1", **{"VESPER_ENV": "production", "VESPER_JWT_SECRET": SECRET}}
-    ).query_stats
+        {"VESPER_QUERY_STATS": "1", "VESPER_ENV": "production", "VESPER_JWT_SECRET": SECRET,
+         "DATABASE_URL": "postgresql://db/x"}
+    ).query_stats  # fmt: skip
 
 
 def test_unknown_environment_is_refused() -> None:

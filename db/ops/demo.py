@@ -47,6 +47,7 @@ _USERS = (
     ("root", "Root Admin", "admin"),
 )
 DEMO_USERS: dict[str, uuid.UUID] = {name: demo_id("profile", name) for name, _, _ in _USERS}
+ADMINS = frozenset(name for name, _, role in _USERS if role == "admin")
 
 
 class _S(NamedTuple):

@@ -12,7 +12,9 @@ import socket
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from observability import logs, metrics
 from observability.querystats import statement_label
+from observability.requestid import RequestIdMiddleware
 from settings import ROOT
 from tests.support import factories as f
 from tests.support.graphql import codes, gql, post, token
@@ -228,30 +231,57 @@ async def test_fast_statements_are_not_logged_at_the_default_threshold(
 
 
 @pytest.fixture
-def restore_vesper_logger() -> Iterator[None]:
-    logger = logging.getLogger(logs.LOGGER)
-    saved = (list(logger.handlers), logger.level, logger.propagate)
+def restore_logging() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("", *logs.UVICORN, *logs.QUIET)]
+    saved = [(list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
     yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
-@pytest.mark.usefixtures("restore_vesper_logger")
+@pytest.mark.usefixtures("restore_logging")
 def test_json_logs_are_one_object_per_line_with_the_extras(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     logs.configure(log_format="json", level="INFO")
     logs.configure(log_format="json", level="INFO")  # twice: still one handler
     logging.getLogger("vesper.request").info("hello %s", "there", extra={"request_id": "r1"})
-    [line] = capsys.readouterr().err.splitlines()
-    record = json.loads(line)
-    assert record["message"] == "hello there"
-    assert record["level"] == "INFO"
-    assert record["logger"] == "vesper.request"
-    assert record["request_id"] == "r1"
-    assert "time" in record
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+    logging.getLogger("uvicorn.access").info('%s - "%s" %d', "127.0.0.1:1", "GET /x", 200)
+    mine, started, access = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert mine["message"] == "hello there"
+    assert mine["level"] == "INFO"
+    assert mine["logger"] == "vesper.request"
+    assert mine["request_id"] == "r1"
+    for record in (mine, started, access):  # ISO-8601 in UTC, milliseconds
+        assert datetime.fromisoformat(record["time"]).utcoffset() == timedelta(0)
+        assert record["time"].endswith("+00:00")
+    assert started["message"] == "Started server process [42]"
+    assert access["logger"] == "uvicorn.access"
 
 
-@pytest.mark.usefixtures("restore_vesper_logger")
+@pytest.mark.usefixtures("restore_logging")
+async def test_a_line_logged_while_a_request_is_served_carries_its_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure(log_format="json", level="INFO")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        logging.getLogger("somewhere.deep").info("working")  # no request id passed
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=RequestIdMiddleware(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        await http.get("/", headers={"X-Request-Id": "probe-1"})
+    logging.getLogger("elsewhere").warning("outside any request")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    working, outside = [r for r in lines if r["logger"] in ("somewhere.deep", "elsewhere")]
+    assert working["request_id"] == "probe-1"
+    assert "request_id" not in outside
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_text_logs_respect_the_level(capsys: pytest.CaptureFixture[str]) -> None:
     logs.configure(log_format="text", level="WARNING")
     logging.getLogger("vesper.request").info("not shown")
