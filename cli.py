@@ -67,6 +67,14 @@ def _on_connection(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _applied(migration: str, seconds: float) -> None:
+    print(f"  {migration:<36} {seconds:7.1f} s", flush=True)
+
+
+def _progress(line: str) -> None:
+    print(f"      {line}", flush=True)
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     import psycopg
 
@@ -74,29 +82,36 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     url = _database(settings)
     _check_connection(url)
-    if args.adopt:
-        try:
-            applied = migrate.adopt(url)
-        except migrate.SchemaMismatch as mismatch:
-            print("refusing to adopt: the database does not match the baseline schema:")
-            for line in mismatch.differences:
-                print(f"  - {line}")
-            return 1
-        print(f"adopted: {migrate.BASELINE_ID} marked applied")
-    elif args.rollback_all:
+    started = time.monotonic()
+    if args.rollback_all:
         rolled = migrate.rollback_all(url)
         print(f"rolled back {len(rolled)} migration(s): {', '.join(rolled) or '-'}")
         return 0
+    try:
+        if args.adopt:
+            adoption = migrate.adopt(url, applied=_applied, progress=_progress)
+            print(f"adopted: {migrate.BASELINE_ID} marked applied")
+            for line in adoption.kept:
+                print(f"  - {line}")
+            applied = adoption.applied
+        else:
+            applied = migrate.apply(url, applied=_applied, progress=_progress)
+    except migrate.SchemaMismatch as mismatch:
+        print(f"refusing to adopt: {mismatch.reason}", file=sys.stderr)
+        for difference in mismatch.differences:
+            print(f"  - {difference}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        # The failed migration was rolled back (or, if not transactional, left for a rerun
+        # to finish); the ones before it stay applied.
+        print(f"vesper: a migration failed: {exc.diag.message_primary or exc}", file=sys.stderr)
+        print(f"still pending: {', '.join(migrate.pending(url))}", file=sys.stderr)
+        return 1
+    seconds = time.monotonic() - started
+    if applied:
+        print(f"applied {len(applied)} migration(s) in {seconds:.1f} s: {', '.join(applied)}")
     else:
-        try:
-            applied = migrate.apply(url)
-        except psycopg.Error as exc:
-            # The failed migration was rolled back (or, if not transactional, left for a
-            # rerun to finish); the ones before it stay applied.
-            print(f"vesper: a migration failed: {exc.diag.message_primary or exc}", file=sys.stderr)
-            print(f"still pending: {', '.join(migrate.pending(url))}", file=sys.stderr)
-            return 1
-    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+        print("applied 0 migration(s): none pending")
     return 0
 
 
@@ -129,7 +144,7 @@ def _token_for(settings: Settings, username: str) -> str:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bench.seed import NotEmpty, Scale, seed
+    from bench.seed import NotEmpty, Scale, seed, work
     from db.ops import migrate
 
     scale = Scale.named(args.scale)
@@ -142,13 +157,12 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    total = scale.users + scale.projects + scale.sessions + scale.generations
-    bar = tqdm(total=total, unit="rows", desc=f"seed {scale.name}", disable=args.quiet)
+    # Rows, and the index phase counted as rows (bench/seed.py), so the bar ends with it.
+    bar = tqdm(total=work(scale), unit="rows", desc=f"seed {scale.name}", disable=args.quiet)
 
     def progress(table: str, rows: int) -> None:
         bar.set_postfix_str(table)
-        if table not in ("indexes", "index tables"):
-            bar.update(rows)
+        bar.update(rows)
 
     def load(conn: Any) -> Awaitable[Any]:
         return seed(conn, scale, seed=args.seed, replace=args.replace, progress=progress)

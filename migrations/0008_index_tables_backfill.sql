@@ -4,7 +4,8 @@
 -- already keeping rows exact for every write since then; a batch locks what it copies
 -- values from as they do (FOR SHARE on outputs and generations, the session's advisory
 -- lock), so it cannot copy a value that a concurrent write is changing,
--- and ON CONFLICT DO NOTHING leaves alone a row a trigger has already written.
+-- and ON CONFLICT DO NOTHING leaves alone a row a trigger has already written. Progress
+-- goes out as notices (`vesper migrate` prints them) every 100,000 rows read.
 -- depends: 0007_index_tables
 -- transactional: false
 
@@ -12,6 +13,7 @@ DO $$
 DECLARE
     low uuid := '00000000-0000-0000-0000-000000000000';
     high uuid;
+    done bigint := 0;
 BEGIN
     LOOP
         -- the batch's last id; null when what is left fits in one batch
@@ -30,7 +32,12 @@ BEGIN
         COMMIT;
         EXIT WHEN high IS NULL;
         low := high;
+        done := done + 10000;
+        IF done % 100000 = 0 THEN
+            RAISE NOTICE 'progress: member_projects: % memberships read', done;
+        END IF;
     END LOOP;
+    RAISE NOTICE 'progress: member_projects: filled';
 END
 $$;
 
@@ -38,6 +45,9 @@ DO $$
 DECLARE
     low uuid := '00000000-0000-0000-0000-000000000000';
     high uuid;
+    done bigint := 0;
+    total bigint := (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c
+                     WHERE c.oid = 'outputs'::regclass);  -- the planner's estimate
 BEGIN
     LOOP
         -- the batch's last id; null when what is left fits in one batch
@@ -59,7 +69,12 @@ BEGIN
         COMMIT;
         EXIT WHEN high IS NULL;
         low := high;
+        done := done + 10000;
+        IF done % 100000 = 0 THEN
+            RAISE NOTICE 'progress: published_outputs: % of about % outputs read', done, total;
+        END IF;
     END LOOP;
+    RAISE NOTICE 'progress: published_outputs: filled';
 END
 $$;
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,7 +53,12 @@ def test_migrate_then_demo_on_an_empty_database(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", empty_db_url)
     assert cli.main(["migrate"]) == 0
-    assert "0001_baseline, 0002_visibility" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0001_baseline, 0002_visibility" in out
+    # Each migration as it is applied, with its time, and the backfills' progress.
+    assert re.search(r"^  0008_index_tables_backfill +\d+\.\d s$", out, re.MULTILINE), out
+    assert "      published_outputs: filled" in out
+    assert "      project_stats: 0 projects filled" in out
     assert cli.main(["migrate"]) == 0
     assert "none pending" in capsys.readouterr().out
     assert cli.main(["demo"]) == 0
@@ -100,7 +106,9 @@ def test_adopt_refuses_a_blank_database(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", empty_db_url)
     assert cli.main(["migrate", "--adopt"]) == 1
-    assert "refusing to adopt" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert err.startswith("refusing to adopt: no baseline table exists: use apply, not adopt")
+    assert "  - missing table profiles" in err
 
 
 def test_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:

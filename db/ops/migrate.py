@@ -7,8 +7,11 @@ and `pending_ids` are async and take an asyncpg connection for use inside the se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextvars
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,9 @@ from typing import Any
 import asyncpg
 import psycopg
 import yoyo
+import yoyo.migrations
+from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.connections import parse_uri
 
 from db.pool import DatabaseUnavailable, explain_connect_error
 from db.types import Connection
@@ -34,6 +40,7 @@ _APPLIED_IDS = "SELECT migration_id FROM _yoyo_migration"
 __all__ = [
     "BASELINE_ID",
     "MIGRATIONS_DIR",
+    "Adoption",
     "DatabaseUnavailable",
     "SchemaMismatch",
     "adopt",
@@ -50,7 +57,7 @@ class SchemaMismatch(Exception):
     """The database is not the schema the baseline creates: adoption refused, nothing recorded."""
 
     def __init__(self, differences: list[Difference], reason: str) -> None:
-        self.differences = differences
+        self.differences, self.reason = differences, reason
         lines = "".join(f"\n  - {difference}" for difference in differences)
         super().__init__(f"{reason}:{lines}")
 
@@ -62,12 +69,46 @@ def _connection_lost(exc: psycopg.Error) -> bool:
     return state is None or state.startswith(("08", "57P"))
 
 
+# Told each migration applied (its id, the seconds it took) and each progress line a long
+# migration sends (PostgreSQL notices: the backfills report how far they are).
+Applied = Callable[[str, float], None]
+Progress = Callable[[str], None]
+
+# A migration reports progress with `RAISE NOTICE 'progress: …'`.
+PROGRESS = "progress: "
+# Where the progress of the migration being applied goes (`apply(progress=…)`).
+_progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+    "vesper_migration_progress", default=None
+)
+
+
+class _Backend(PostgresqlPsycopgBackend):  # type: ignore[misc]
+    """yoyo's psycopg 3 backend, passing the notices a migration raises (its progress) to
+    the caller. yoyo applies each migration on a copy of the backend with a connection of
+    its own: every connection is set up here."""
+
+    def init_connection(self, connection: psycopg.Connection[Any]) -> None:
+        super().init_connection(connection)  # also called again after a rollback
+        progress = _progress.get()
+        if progress is None or getattr(self, "_reporting", None) is connection:
+            return
+        self._reporting = connection
+
+        def notice(diagnostic: psycopg.errors.Diagnostic) -> None:
+            message = diagnostic.message_primary or ""
+            if message.startswith(PROGRESS):  # not PostgreSQL's own notices ("skipping")
+                progress(message.removeprefix(PROGRESS))
+
+        connection.add_notice_handler(notice)
+
+
 @contextmanager
 def _backend(url: str) -> Iterator[Any]:
     """A yoyo backend for `url`; connection failures become DatabaseUnavailable."""
     plain = asyncpg_url(url)
     try:
-        backend = yoyo.get_backend(yoyo_url(url))
+        backend = _Backend(parse_uri(yoyo_url(url)), yoyo.default_migration_table)
+        backend.init_database()
     except psycopg.Error as exc:
         raise explain_connect_error(plain, exc) from exc
     try:
@@ -97,7 +138,33 @@ def _through(migrations: Any, revision: str) -> Any:
     return migrations.filter(lambda migration: migration in wanted)
 
 
-def apply(url: str, *, revision: str | None = None) -> list[str]:
+def _quiet_applied(migration: str, seconds: float) -> None:
+    del migration, seconds
+
+
+def _quiet_progress(line: str) -> None:
+    del line
+
+
+def _apply_each(backend: Any, to_apply: Any, applied: Applied, progress: Progress) -> None:
+    """The migrations one by one (each as yoyo would run it), timed and reported."""
+    token = _progress.set(progress)
+    try:
+        for migration in to_apply:
+            started = time.monotonic()
+            backend.apply_migrations(yoyo.migrations.MigrationList([migration]))
+            applied(str(migration.id), time.monotonic() - started)
+    finally:
+        _progress.reset(token)
+
+
+def apply(
+    url: str,
+    *,
+    revision: str | None = None,
+    applied: Applied = _quiet_applied,
+    progress: Progress = _quiet_progress,
+) -> list[str]:
     """Apply the pending migrations (only up to `revision` if given); return the ids applied."""
     migrations = _migrations()
     if revision is not None:
@@ -105,7 +172,7 @@ def apply(url: str, *, revision: str | None = None) -> list[str]:
     with _backend(url) as backend, backend.lock():
         # Decided under the lock, or two processes starting together could both apply.
         to_apply = backend.to_apply(migrations)
-        backend.apply_migrations(to_apply)
+        _apply_each(backend, to_apply, applied, progress)
     return _ids(to_apply)
 
 
@@ -124,19 +191,28 @@ def pending(url: str) -> list[str]:
         return _ids(backend.to_apply(_migrations()))
 
 
-def adopt(url: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    kept: list[str]  # objects beyond the baseline's, left as they are
+    applied: list[str]  # the migrations run after the baseline was recorded
+
+
+def adopt(
+    url: str, *, applied: Applied = _quiet_applied, progress: Progress = _quiet_progress
+) -> Adoption:
     """Take over an existing production database: record the baseline, apply the rest.
 
     The baseline is marked applied without running it, and only if the database already
-    has its schema (extra tables, columns and indexes are kept); if it was recorded before,
-    this is `apply`. Returns the ids of the migrations run (never the baseline).
-    Not for use inside a running event loop (it runs one): use `adopt_check` there.
+    has its schema (extra tables, columns and indexes are kept, and listed); if it was
+    recorded before, this is `apply`. Not for use inside a running event loop (it runs
+    one): use `adopt_check` there.
 
     Raises:
         SchemaMismatch: no baseline table exists (a new database: use `apply`), or some
             baseline object is missing or different. Nothing is recorded then.
     """
     migrations = _migrations()
+    kept: list[str] = []
     with _backend(url) as backend, backend.lock():
         baseline = migrations.filter(lambda migration: migration.id == BASELINE_ID)
         if backend.to_apply(baseline):
@@ -145,10 +221,11 @@ def adopt(url: str) -> list[str]:
                 raise SchemaMismatch(found, "no baseline table exists: use apply, not adopt")
             if any(difference.blocking for difference in found):
                 raise SchemaMismatch(found, "the database differs from the baseline")
+            kept = [str(difference) for difference in found]
             backend.mark_migrations(baseline)
         to_apply = backend.to_apply(migrations)
-        backend.apply_migrations(to_apply)
-    return _ids(to_apply)
+        _apply_each(backend, to_apply, applied, progress)
+    return Adoption(kept, _ids(to_apply))
 
 
 def _baseline_sql() -> str:

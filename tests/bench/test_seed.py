@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import cli
-from bench.seed import NotEmpty, Scale, seed
+from bench.seed import NotEmpty, Scale, seed, work
 from tests.support.drift import drift
 from tests.support.factories import Conn, profile
 
@@ -36,7 +36,14 @@ def _profile_id(n: int, seed_value: int = 1) -> uuid.UUID:
 
 
 async def test_tiny_scale_has_the_sizes_and_heavy_cases(conn: Conn) -> None:
-    report = await seed(conn, TINY, seed=1)
+    steps: list[tuple[str, int]] = []
+    report = await seed(
+        conn, TINY, seed=1, progress=lambda table, rows: steps.append((table, rows))
+    )
+    # The progress covers the whole seed, the index phase included: it ends with it.
+    assert sum(rows for _, rows in steps) == work(TINY)
+    assert steps[-1][0] == "indexes"
+    assert sum(rows for table, rows in steps if table in ("index tables", "indexes")) > 0
     assert report.counts["profiles"] == TINY.users == 10
     assert report.counts["projects"] == TINY.projects == 100
     assert report.counts["sessions"] == TINY.sessions

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+import cli
 from db.ops import catalog, migrate
 from db.pool import DatabaseUnavailable
 from settings import ROOT, yoyo_url
@@ -106,9 +107,10 @@ async def test_adopt_marks_production_baseline_applied_without_running_it(
     production_url: str,
 ) -> None:
     # adopt runs its own event loop: keep it off this one.
-    ran = await asyncio.to_thread(migrate.adopt, production_url)
+    adoption = await asyncio.to_thread(migrate.adopt, production_url)
 
-    assert migrate.BASELINE_ID not in ran
+    assert migrate.BASELINE_ID not in adoption.applied
+    assert adoption.applied == _on_disk_ids()[1:]
     assert migrate.pending(production_url) == []
     recorded = await _fetch(production_url, MIGRATION_ROWS)
     assert recorded[0]["migration_id"] == migrate.BASELINE_ID
@@ -124,7 +126,26 @@ async def test_adopt_marks_production_baseline_applied_without_running_it(
 async def test_adopt_again_after_adoption_only_applies(production_url: str) -> None:
     await asyncio.to_thread(migrate.adopt, production_url)
 
-    assert await asyncio.to_thread(migrate.adopt, production_url) == []
+    again = await asyncio.to_thread(migrate.adopt, production_url)
+    assert (again.kept, again.applied) == ([], [])
+
+
+async def test_adopt_keeps_and_lists_the_objects_beyond_the_baseline(
+    production_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = await asyncpg.connect(production_url)
+    try:
+        await conn.execute("CREATE INDEX projects_name_idx ON projects (name)")
+        await conn.execute("ALTER TABLE sessions ADD COLUMN note text")
+    finally:
+        await conn.close()
+    monkeypatch.setenv("DATABASE_URL", production_url)
+    assert await asyncio.to_thread(cli.main, ["migrate", "--adopt"]) == 0
+    out = capsys.readouterr().out
+    assert "adopted: 0001_baseline marked applied" in out
+    assert "  - extra column sessions.note (not part of the baseline; kept)" in out
+    assert "  - extra index projects_name_idx (not part of the baseline; kept)" in out
+    assert "0002_visibility" in out  # each migration applied is listed with its time
 
 
 async def test_adopt_refuses_drifted_database_listing_differences(drifted_url: str) -> None:
