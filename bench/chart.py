@@ -7,6 +7,8 @@ several ran. Right: throughput against concurrency, one line per strategy (and s
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -43,7 +45,8 @@ def chart(results: list[Result], path: Path) -> None:
     left.set_xticks(range(len(scales)), scales)
     left.set_ylabel("latency, ms (log)")
     left.set_title(f"{SCENARIO}: latency at concurrency 1")
-    left.legend(fontsize=7, ncols=2)
+    # Below the bars, never over them.
+    left.legend(fontsize=7, ncols=len(strategies), loc="upper center", bbox_to_anchor=(0.5, -0.1))
 
     for strategy in strategies:
         for scale, style in zip(scales, STYLES, strict=False):
@@ -67,3 +70,16 @@ def chart(results: list[Result], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
+
+
+def redraw(report: Path) -> Path:
+    """The chart of a JSON report (`vesper bench` writes both), drawn again beside it: the
+    picture and the numbers of a README come from one run."""
+    results = [Result(**row) for row in json.loads(report.read_text())["results"]]
+    picture = report.with_suffix(".png")
+    chart(results, picture)
+    return picture
+
+
+if __name__ == "__main__":  # python -m bench.chart bench/reports/<report>.json
+    redraw(Path(sys.argv[1]))

@@ -31,6 +31,10 @@ from . import QUERIES
 # Tables whose size grows with use: a sequential scan of one is a cost that grows with data.
 WATCHED = frozenset({"sessions", "generations", "outputs", "published_outputs", "member_projects"})
 DEFAULT_THRESHOLD = 1500  # shared buffers (8 KiB pages) per statement
+# Below this many generations the planner rightly reads small tables whole, so sequential
+# scans say nothing about production: the report is not a verdict (`vesper seed --scale
+# small` loads a million).
+JUDGED_FROM = 100_000
 
 PAGE = 20  # the front end's projects page
 NESTED = 5  # sessions(first: 5) on each card
@@ -232,6 +236,12 @@ async def explain(
     finally:
         await transaction.rollback()
     return run.results
+
+
+async def too_small(conn: asyncpg.Connection[Any]) -> int | None:
+    """The number of generations when the database is too small to judge plans on."""
+    count: int = await conn.fetchval(_Q["explain_generations"])
+    return count if count < JUDGED_FROM else None
 
 
 def report(results: list[Measured], *, label: str | None, shapes: bool) -> Iterator[str]:

@@ -47,3 +47,11 @@ class Options:
     @property
     def most(self) -> int:
         return max(*self.concurrency, THROUGHPUT)
+
+
+def scales_for(scale: str | None, scales: str | None, *, quick: bool) -> tuple[str, ...]:
+    """The scales a run measures: `--scales`, else `--scale`, else tiny for a quick run
+    (seconds) and small otherwise."""
+    if scales:
+        return tuple(scales.split(","))
+    return (scale or ("tiny" if quick else "small"),)

@@ -57,3 +57,8 @@ WHERE s.project_id = $2::uuid AND vesper_sees_session(a.viewer_role, s.is_privat
 GROUP BY g.session_id
 ORDER BY count(*) DESC, g.session_id
 LIMIT 1
+
+-- name: explain_generations
+-- How many generations the database holds (an estimate is enough: is it big enough for the
+-- planner to choose the plans it will choose in production?).
+SELECT count(*) FROM generations

@@ -23,6 +23,7 @@ from bench.database import BenchError, fill
 from bench.floor import floor_page
 from bench.load import Budget, Outcome, Step, closed_loop, summarize
 from bench.naive import naive_page
+from bench.options import scales_for
 from bench.scenarios import PROJECTS
 from bench.seed import Scale, seed
 from bench.subjects import WRITE_MODEL
@@ -145,3 +146,10 @@ async def test_a_bench_database_of_another_size_is_refused_unless_reseeded(conn:
     assert await fill(conn, TINY, name="vesper_bench_tiny", explicit=False, reseed=True)
     assert await conn.fetchval("SELECT count(*) FROM projects") == TINY.projects
     assert await fill(conn, TINY, name="vesper_bench_tiny", explicit=False) is None  # reused
+
+
+def test_a_quick_run_is_at_tiny_scale_unless_told_otherwise() -> None:
+    assert scales_for(None, None, quick=True) == ("tiny",)
+    assert scales_for(None, None, quick=False) == ("small",)
+    assert scales_for("medium", None, quick=True) == ("medium",)
+    assert scales_for("tiny", "small,medium", quick=False) == ("small", "medium")
