@@ -43,5 +43,5 @@ migrate: $(STAMP) ## apply pending migrations (DATABASE_URL or the embedded serv
 bench: $(STAMP) ## load benchmark at small scale (seeds vesper_bench_small once), report in bench/reports
 	$(BIN)/vesper bench --scale small --out bench/reports
 
-schema: $(STAMP) ## rewrite the printed-schema snapshot after a deliberate schema change
-	$(BIN)/vesper schema > tests/snapshots/schema.graphql
+schema: $(STAMP) ## rewrite docs/schema.graphql (the published schema) after a deliberate change
+	$(BIN)/vesper schema > docs/schema.graphql

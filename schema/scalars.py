@@ -23,7 +23,9 @@ def _parse(value: str) -> datetime:
 
 DATETIME = strawberry.scalar(
     name="DateTime",
-    description="ISO-8601 date and time in UTC with its offset, millisecond precision.",
+    description="ISO-8601 date and time in UTC with its offset, millisecond precision, in "
+    'one fixed width: "2026-09-08T04:40:25.000+00:00". A string for code generators.',
+    specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
     serialize=_serialize,
     parse_value=_parse,
 )
