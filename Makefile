@@ -16,8 +16,8 @@ help: ## list the targets
 # Quiet unless it fails: pip's output goes to $(LOG), shown when pip fails.
 $(VENV)/bin/python:
 	@echo "Creating $(VENV)/ (install log: $(LOG)) ..."
-	@python3 -m venv $(VENV)
-	@$(BIN)/python -m pip install --upgrade pip > $(LOG) 2>&1 || { cat $(LOG); exit 1; }
+	@mkdir -p $(VENV)
+	@python3 -m venv $(VENV) > $(LOG) 2>&1 || { cat $(LOG); exit 1; }
 
 $(SERVER): pyproject.toml | $(VENV)/bin/python
 	@echo "Installing the server ..."
