@@ -13,16 +13,21 @@ from db.types import Connection
 from domain.rows import GenerationRow
 from domain.vocabulary import GenerationStatus, NodeType
 from domain.writes import NewOutput
-from loaders import Loaders
 
 from . import inputs
 from .errors import BadUserInput
 from .ids import decode
-from .pagination import PageArgs, Slice, created, nested_page
+from .pagination import NestedPage, created
 from .permissions import EDIT_CONTENT
 from .writes import Writer
 
-GENERATIONS = "Session.generations"  # the connection field its cursors belong to
+# Session.generations: a page per parent, batched; the rows primed for lookups by id.
+GENERATIONS: NestedPage[GenerationStatus, GenerationRow] = NestedPage(
+    field="Session.generations",
+    pages=lambda loaders: loaders.generations_by_session,
+    by_id=lambda loaders: loaders.generation_by_id,
+    position=created,
+)
 
 # Keys of `Generation.parameters` shown to viewers who neither ran the generation nor own
 # the project (API.md): settings, not debug logs or error context.
@@ -52,26 +57,6 @@ _VERBS = {
     GenerationStatus.CANCELLED: "cancel",
     GenerationStatus.DISMISSED: "dismiss",
 }
-
-
-async def session_generations(
-    loaders: Loaders,
-    session_id: uuid.UUID,
-    args: PageArgs,
-    *,
-    status: GenerationStatus | None,
-    max_size: int,
-) -> Slice[GenerationRow]:
-    return await nested_page(
-        GENERATIONS,
-        loaders.generations_by_session,
-        loaders.generation_by_id,
-        session_id,
-        status,
-        args,
-        max_size=max_size,
-        position=created,
-    )
 
 
 def visible_parameters(row: GenerationRow, viewer_id: uuid.UUID) -> Any:

@@ -11,35 +11,20 @@ from db.types import Connection
 from domain.rows import OutputRow
 from domain.vocabulary import FileType, NodeType
 from domain.writes import Change
-from loaders import Loaders
 
 from . import inputs
 from .ids import decode
-from .pagination import PageArgs, Slice, created, nested_page
+from .pagination import NestedPage, created
 from .permissions import EDIT_CONTENT
 from .writes import Writer
 
-GALLERY = "Project.outputs"  # the connection field its cursors belong to
-
-
-async def project_gallery(
-    loaders: Loaders,
-    project_id: uuid.UUID,
-    args: PageArgs,
-    *,
-    file_type: FileType | None,
-    max_size: int,
-) -> Slice[OutputRow]:
-    return await nested_page(
-        GALLERY,
-        loaders.gallery_by_project,
-        loaders.output_by_id,
-        project_id,
-        file_type,
-        args,
-        max_size=max_size,
-        position=created,
-    )
+# Project.outputs: a page per parent, batched; the rows primed for lookups by id.
+GALLERY: NestedPage[FileType, OutputRow] = NestedPage(
+    field="Project.outputs",
+    pages=lambda loaders: loaders.gallery_by_project,
+    by_id=lambda loaders: loaders.output_by_id,
+    position=created,
+)
 
 
 async def update_output(
@@ -57,10 +42,7 @@ async def update_output(
 
 
 async def delete_output(w: Writer, *, id: str) -> uuid.UUID:
-    output = decode(id, NodeType.OUTPUT)
-
-    async def write(conn: Connection, _: Target) -> uuid.UUID:
-        await outputs.delete_output(conn, output=output)
-        return output
-
-    return await w.on(NodeType.OUTPUT, output, EDIT_CONTENT, "delete outputs", write)
+    return await w.delete(
+        NodeType.OUTPUT, id, EDIT_CONTENT, "delete outputs",
+        lambda conn, key: outputs.delete_output(conn, output=key),
+    )  # fmt: skip

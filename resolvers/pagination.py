@@ -5,7 +5,7 @@ and id) plus the field's name, so a cursor from one field is refused by another 
 valid across parents and filters of the same field (API.md "Ordering and pagination").
 Nothing is clamped: a bad argument is a `BadUserInput` naming the argument.
 
-A nested connection's page is batched with its siblings' (`nested_page`); the rows a page
+A nested connection's page is batched with its siblings' (`NestedPage`); the rows a page
 brings are primed into the by-id loaders, so that nested lookups (`Output.generation`, …)
 cost no statement.
 """
@@ -23,7 +23,7 @@ from typing import Generic, Protocol, TypeVar
 
 from db.keyset import Keyset, Position
 from domain.rows import GenerationRow, OutputRow, ProjectRow, SessionRow
-from loaders import ByIdLoader, PageKey, PageLoader
+from loaders import ByIdLoader, Loaders, PageKey, PageLoader
 
 from .errors import BadUserInput
 
@@ -135,20 +135,27 @@ def created(row: GenerationRow | OutputRow) -> Position:
     return Position(row.created_at, row.id)
 
 
-async def nested_page(
-    field: str,
-    pages: PageLoader[F, Row],
-    by_id: ByIdLoader[Row],
-    parent: uuid.UUID,
-    filter: F | None,
-    args: PageArgs,
-    *,
-    max_size: int,
-    position: Callable[[Row], Position],
-) -> Slice[Row]:
-    """One parent's page of the nested connection `field`, batched with its siblings' by
-    `pages`; the rows it brings are primed into `by_id`."""
-    ks = keyset(field, args, max_size=max_size)
-    rows = await pages.load(PageKey(parent, filter, ks))
-    prime(by_id, rows)
-    return page(field, rows, ks, position)
+@dataclass(frozen=True, slots=True)
+class NestedPage(Generic[F, Row]):
+    """A nested connection: its field (the cursors' owner), the loader batching every
+    parent's page, the by-id loader its rows are primed into, and its order."""
+
+    field: str
+    pages: Callable[[Loaders], PageLoader[F, Row]]
+    by_id: Callable[[Loaders], ByIdLoader[Row]]
+    position: Callable[[Row], Position]
+
+    async def page(
+        self,
+        loaders: Loaders,
+        parent: uuid.UUID,
+        filter: F | None,
+        args: PageArgs,
+        *,
+        max_size: int,
+    ) -> Slice[Row]:
+        """One parent's page, batched with its siblings'."""
+        ks = keyset(self.field, args, max_size=max_size)
+        rows = await self.pages(loaders).load(PageKey(parent, filter, ks))
+        prime(self.by_id(loaders), rows)
+        return page(self.field, rows, ks, self.position)

@@ -99,13 +99,10 @@ async def update_project(
 
 async def delete_project(w: Writer, *, id: str) -> uuid.UUID:
     """The owner only; everything in the project goes with it."""
-    project = decode(id, NodeType.PROJECT)
-
-    async def write(conn: Connection, _: Target) -> uuid.UUID:
-        await projects.delete_project(conn, project=project)
-        return project
-
-    return await w.on(NodeType.PROJECT, project, DELETE_PROJECT, "delete the project", write)
+    return await w.delete(
+        NodeType.PROJECT, id, DELETE_PROJECT, "delete the project",
+        lambda conn, key: projects.delete_project(conn, project=key),
+    )  # fmt: skip
 
 
 async def repair_stats(w: Writer, *, project_id: str | None) -> RepairReport:

@@ -11,36 +11,21 @@ from db.types import Connection
 from domain.rows import SessionRow
 from domain.vocabulary import NodeType, ProjectRole, SessionType
 from domain.writes import Change
-from loaders import Loaders
 
 from . import inputs
 from .errors import Forbidden
 from .ids import decode
-from .pagination import PageArgs, Slice, nested_page, updated
+from .pagination import NestedPage, updated
 from .permissions import EDIT_CONTENT
 from .writes import Writer
 
-SESSIONS = "Project.sessions"  # the connection field its cursors belong to
-
-
-async def project_sessions(
-    loaders: Loaders,
-    project_id: uuid.UUID,
-    args: PageArgs,
-    *,
-    type: SessionType | None,
-    max_size: int,
-) -> Slice[SessionRow]:
-    return await nested_page(
-        SESSIONS,
-        loaders.sessions_by_project,
-        loaders.session_by_id,
-        project_id,
-        type,
-        args,
-        max_size=max_size,
-        position=updated,
-    )
+# Project.sessions: a page per parent, batched; the rows primed for lookups by id.
+SESSIONS: NestedPage[SessionType, SessionRow] = NestedPage(
+    field="Project.sessions",
+    pages=lambda loaders: loaders.sessions_by_project,
+    by_id=lambda loaders: loaders.session_by_id,
+    position=updated,
+)
 
 
 async def create_session(
@@ -83,10 +68,7 @@ async def update_session(
 
 
 async def delete_session(w: Writer, *, id: str) -> uuid.UUID:
-    session = decode(id, NodeType.SESSION)
-
-    async def write(conn: Connection, _: Target) -> uuid.UUID:
-        await sessions.delete_session(conn, session=session)
-        return session
-
-    return await w.on(NodeType.SESSION, session, EDIT_CONTENT, "delete sessions", write)
+    return await w.delete(
+        NodeType.SESSION, id, EDIT_CONTENT, "delete sessions",
+        lambda conn, key: sessions.delete_session(conn, session=key),
+    )  # fmt: skip

@@ -18,6 +18,7 @@ from db.types import Connection
 from domain.vocabulary import NodeType, ProjectRole
 from loaders import Loaders
 
+from .ids import decode
 from .permissions import allowed
 
 T = TypeVar("T")
@@ -55,3 +56,21 @@ class Writer:
             return await write(conn, allowed(target, roles, what=kind, action=action))
 
         return await self.run(work)
+
+    async def delete(
+        self,
+        kind: NodeType,
+        global_id: str,
+        roles: frozenset[ProjectRole],
+        action: str,
+        delete: Callable[[Connection, uuid.UUID], Awaitable[None]],
+    ) -> uuid.UUID:
+        """Deletes the `kind` row of `global_id` with `delete` (what depends on it goes by
+        cascade), as `on` allows; returns its key."""
+        key = decode(global_id, kind)
+
+        async def write(conn: Connection, _: Target) -> uuid.UUID:
+            await delete(conn, key)
+            return key
+
+        return await self.on(kind, key, roles, action, write)

@@ -16,10 +16,10 @@ from strawberry.scalars import JSON
 
 from domain.rows import GenerationRow, MemberRow, OutputRow, ProfileRow, ProjectRow, SessionRow
 from domain.vocabulary import NodeType
-from resolvers.generations import session_generations, visible_parameters
+from resolvers.generations import GENERATIONS, visible_parameters
 from resolvers.ids import encode
-from resolvers.outputs import project_gallery
-from resolvers.sessions import project_sessions
+from resolvers.outputs import GALLERY
+from resolvers.sessions import SESSIONS
 
 from .connection import Connection, Filter, paged
 from .context import Info
@@ -87,16 +87,16 @@ class Project(Node):
         lambda: Session,
         "Visible sessions, newest update first.",
         Filter("type", SessionType),
-        lambda ctx, project, args, type: project_sessions(
-            ctx.loaders, project.id, args, type=type, max_size=ctx.settings.max_page_size
+        lambda ctx, project, args, type: SESSIONS.page(
+            ctx.loaders, project.id, type, args, max_size=ctx.settings.max_page_size
         ),
     )
     outputs: Connection[Output] = paged(
         lambda: Output,
         "The gallery: published outputs in visible sessions.",
         Filter("file_type", FileType),
-        lambda ctx, project, args, file_type: project_gallery(
-            ctx.loaders, project.id, args, file_type=file_type, max_size=ctx.settings.max_page_size
+        lambda ctx, project, args, file_type: GALLERY.page(
+            ctx.loaders, project.id, file_type, args, max_size=ctx.settings.max_page_size
         ),
     )
     members: list[ProjectMember] = listed(
@@ -149,8 +149,8 @@ class Session(Node):
         lambda: Generation,
         "Newest first; every status but DISMISSED unless asked.",
         Filter("status", GenerationStatus),
-        lambda ctx, session, args, status: session_generations(
-            ctx.loaders, session.id, args, status=status, max_size=ctx.settings.max_page_size
+        lambda ctx, session, args, status: GENERATIONS.page(
+            ctx.loaders, session.id, status, args, max_size=ctx.settings.max_page_size
         ),
     )
 

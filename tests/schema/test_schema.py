@@ -3,6 +3,8 @@ must equal the server's, and changes must be deliberate (`make schema`)."""
 
 from __future__ import annotations
 
+from graphql import GraphQLScalarType
+
 from schema import build_schema
 from settings import ROOT, Settings
 
@@ -18,7 +20,7 @@ def test_every_scalar_says_what_it_holds() -> None:
     schema = build_schema(Settings())._schema
     for name in ("DateTime", "JSON"):
         scalar = schema.get_type(name)
-        assert scalar is not None
+        assert isinstance(scalar, GraphQLScalarType)
         assert scalar.description, name
         assert scalar.specified_by_url, name
 
