@@ -6,6 +6,7 @@ otherwise the embedded server is started with its data in `.pgdata-test`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import uuid
@@ -26,13 +27,36 @@ _counter = itertools.count()
 _RUN = uuid.uuid4().hex[:8]
 
 
+# The suite's own embedded server holds nothing worth keeping: it need not wait for the disk
+# (the volume tests load gigabytes). A server named by TEST_DATABASE_URL is left as it is.
+_THROWAWAY = (
+    "ALTER SYSTEM SET fsync = off",
+    "ALTER SYSTEM SET synchronous_commit = off",
+    "ALTER SYSTEM SET full_page_writes = off",
+    "ALTER SYSTEM SET max_wal_size = '8GB'",
+    "ALTER SYSTEM SET checkpoint_timeout = '30min'",
+    "SELECT pg_reload_conf()",
+)
+
+
+async def _throwaway(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in _THROWAWAY:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """Admin URL (database `postgres`) of the server the tests use."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return with_database(asyncpg_url(url), "postgres")
-    return embedded.start(ROOT / ".pgdata-test")
+    url = embedded.start(ROOT / ".pgdata-test")
+    asyncio.run(_throwaway(url))
+    return url
 
 
 async def _admin(server_url: str) -> asyncpg.Connection[Any]:

@@ -60,8 +60,9 @@ async def test_hot_statement_buffers_do_not_grow_with_the_data(
         temporary_database(server_url, template=template_name) as small_url,
         temporary_database(server_url, template=template_name) as large_url,
     ):
-        small = _by_statement(await _seeded(small_url, SMALLER))
-        large = _by_statement(await _seeded(large_url, LARGER))
+        # Seeded side by side: each seed is one backend busy on one core.
+        seeded = await asyncio.gather(_seeded(small_url, SMALLER), _seeded(large_url, LARGER))
+        small, large = (_by_statement(results) for results in seeded)
 
         # The same viewers and statements at both sizes (a viewer found twice is
         # measured once, so one size may have an extra viewer).
