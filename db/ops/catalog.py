@@ -1,15 +1,17 @@
 """The schema catalog of the baseline objects, and how two catalogs differ.
 
 Used to prove the baseline migration reproduces production and to check, before adopting an
-existing database, that it really has the schema the baseline would create. Names of the
-described schema are stripped from every definition so catalogs of two schemas compare.
+existing database, that it really has the schema the baseline would create and nothing in
+the way of the indexes the later migrations build. Names of the described schema are
+stripped from every definition so catalogs of two schemas compare.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -56,7 +58,8 @@ ORDER BY c.relname, con.conname
 _INDEXES = """
 SELECT c.relname AS table_name,
        i.relname AS index_name,
-       pg_get_indexdef(x.indexrelid) AS definition
+       pg_get_indexdef(x.indexrelid) AS definition,
+       x.indisvalid AS valid
 FROM pg_catalog.pg_index AS x
 JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_class AS c ON c.oid = x.indrelid
@@ -104,6 +107,7 @@ class Constraint:
 class Index:
     name: str
     definition: str
+    valid: bool  # false: a failed (or running) concurrent build; the index serves nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,15 @@ class EnumType:
 class Catalog:
     tables: tuple[Table, ...]
     enums: tuple[EnumType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """An index a migration after the baseline builds on a baseline table (CONCURRENTLY,
+    behind a guard that keeps the same index, refuses another and replaces a leftover)."""
+
+    migration: str
+    index: Index
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +184,7 @@ async def describe(
     indexes: dict[str, list[Index]] = {}
     for row in await conn.fetch(_INDEXES, schema, names):
         indexes.setdefault(row["table_name"], []).append(
-            Index(row["index_name"], strip(row["definition"]))
+            Index(row["index_name"], strip(row["definition"]), row["valid"])
         )
     enums = tuple(
         EnumType(row["type_name"], tuple(row["labels"]))
@@ -192,8 +205,8 @@ async def describe(
     )
 
 
-def _kept(what: str) -> Difference:
-    return Difference(f"extra {what} (not part of the baseline; kept)", blocking=False)
+def _kept(what: str, why: str = "not part of the baseline; kept") -> Difference:
+    return Difference(f"extra {what} ({why})", blocking=False)
 
 
 def _columns(table: str, expected: Table, actual: Table) -> list[Difference]:
@@ -227,20 +240,52 @@ def _columns(table: str, expected: Table, actual: Table) -> list[Difference]:
     return out
 
 
-def _named(kind: str, expected: dict[str, str], actual: dict[str, str]) -> list[Difference]:
+def _named(
+    kind: str,
+    expected: Iterable[Constraint | Index],
+    actual: Iterable[Constraint | Index],
+    extra: Callable[[str], Difference],
+) -> list[Difference]:
+    """Missing and different objects of `kind`, then `extra(name)` of each one in addition."""
+    wanted = {item.name: item.definition for item in expected}
+    found = {item.name: item.definition for item in actual}
     out: list[Difference] = []
-    for name, want in expected.items():
-        have = actual.get(name)
+    for name, want in wanted.items():
+        have = found.get(name)
         if have is None:
             out.append(Difference(f"missing {kind} {name}", blocking=True))
         elif have != want:
             out.append(Difference(f"{kind} {name}: {want} expected, found {have}", blocking=True))
-    out.extend(_kept(f"{kind} {name}") for name in sorted(actual.keys() - expected.keys()))
+    out.extend(extra(name) for name in sorted(found.keys() - wanted.keys()))
     return out
 
 
-def differences(expected: Catalog, actual: Catalog) -> list[Difference]:
-    """What `actual` lacks or has differently (blocking), and what it has in addition."""
+def _extra_index(table: Table, builds: Mapping[str, Build], name: str) -> Difference:
+    """An index beyond the baseline's: kept, unless a later migration builds one of its name.
+    Then the migration's guard decides, and this says in advance what it will do."""
+    build = builds.get(name)
+    if build is None:
+        return _kept(f"index {name}")
+    have = next(index for index in table.indexes if index.name == name)
+    if not have.valid:
+        what = f"a failed build's leftover; {build.migration} drops and rebuilds it"
+        return Difference(f"index {name} is INVALID ({what})", blocking=False)
+    if have.definition == build.index.definition:
+        return _kept(f"index {name}", f"the one {build.migration} builds; kept as is")
+    text = (
+        f"index {name} conflicts with {build.migration}: {build.index.definition} expected,"
+        f" found {have.definition} (rename or drop it yourself, then adopt again)"
+    )
+    return Difference(text, blocking=True)
+
+
+def differences(
+    expected: Catalog, actual: Catalog, builds: Iterable[Build] = ()
+) -> list[Difference]:
+    """What `actual` lacks or has differently (blocking), and what it has in addition; an
+    index in the way of one of `builds` (a valid one of the same name but another
+    definition) blocks."""
+    by_name = {build.index.name: build for build in builds}
     out: list[Difference] = []
     tables = {table.name: table for table in actual.tables}
     for want in expected.tables:
@@ -249,17 +294,17 @@ def differences(expected: Catalog, actual: Catalog) -> list[Difference]:
             out.append(Difference(f"missing table {want.name}", blocking=True))
             continue
         out.extend(_columns(want.name, want, have))
-        for kind, wanted, found in (
-            ("constraint", want.constraints, have.constraints),
-            ("index", want.indexes, have.indexes),
-        ):
-            out.extend(
-                _named(
-                    kind,
-                    {item.name: item.definition for item in wanted},
-                    {item.name: item.definition for item in found},
-                )
+        out.extend(
+            _named(
+                "constraint",
+                want.constraints,
+                have.constraints,
+                lambda name: _kept(f"constraint {name}"),
             )
+        )
+        out.extend(
+            _named("index", want.indexes, have.indexes, partial(_extra_index, have, by_name))
+        )
     enums = {enum.name: enum.labels for enum in actual.enums}
     for enum in expected.enums:
         labels = enums.pop(enum.name, None)

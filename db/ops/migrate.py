@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from db.types import Connection
 from settings import ROOT, asyncpg_url, yoyo_url
 
 from . import catalog
-from .catalog import Catalog, Difference
+from .catalog import Build, Catalog, Difference
 
 MIGRATIONS_DIR = ROOT / "migrations"
 BASELINE_ID = "0001_baseline"
@@ -36,6 +37,12 @@ SCRATCH_SCHEMA = "vesper_adopt_check"
 
 # yoyo records applied migrations here (yoyo.default_migration_table), in the current schema.
 _APPLIED_IDS = "SELECT migration_id FROM _yoyo_migration"
+
+# An index build of a later migration (0004-0006), behind its guard: the index's name,
+# then `ON table ...`.
+_CONCURRENT_BUILD = re.compile(
+    r"^CREATE INDEX CONCURRENTLY IF NOT EXISTS (\w+)\s+(ON\s[^;]+);", re.MULTILINE
+)
 
 __all__ = [
     "BASELINE_ID",
@@ -193,7 +200,7 @@ def pending(url: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Adoption:
-    kept: list[str]  # objects beyond the baseline's, left as they are
+    kept: list[str]  # what the check listed beyond the baseline (nothing blocking)
     applied: list[str]  # the migrations run after the baseline was recorded
 
 
@@ -203,13 +210,15 @@ def adopt(
     """Take over an existing production database: record the baseline, apply the rest.
 
     The baseline is marked applied without running it, and only if the database already
-    has its schema (extra tables, columns and indexes are kept, and listed); if it was
-    recorded before, this is `apply`. Not for use inside a running event loop (it runs
+    has its schema (extra tables, columns and indexes are kept, and listed) and no valid
+    index is in the way of a later migration's index (same name, another definition); if
+    it was recorded before, this is `apply`. Not for use inside a running event loop (it runs
     one): use `adopt_check` there.
 
     Raises:
-        SchemaMismatch: no baseline table exists (a new database: use `apply`), or some
-            baseline object is missing or different. Nothing is recorded then.
+        SchemaMismatch: no baseline table exists (a new database: use `apply`), some
+            baseline object is missing or different, or an index is in the way. Nothing
+            is recorded then.
     """
     migrations = _migrations()
     kept: list[str] = []
@@ -220,7 +229,7 @@ def adopt(
             if not actual.tables:
                 raise SchemaMismatch(found, "no baseline table exists: use apply, not adopt")
             if any(difference.blocking for difference in found):
-                raise SchemaMismatch(found, "the database differs from the baseline")
+                raise SchemaMismatch(found, "the database differs from what the migrations expect")
             kept = [str(difference) for difference in found]
             backend.mark_migrations(baseline)
         to_apply = backend.to_apply(migrations)
@@ -232,15 +241,39 @@ def _baseline_sql() -> str:
     return (MIGRATIONS_DIR / f"{BASELINE_ID}.sql").read_text(encoding="utf-8")
 
 
-async def expected_catalog(conn: asyncpg.Connection[Any]) -> Catalog:
-    """The catalog the baseline creates: built in a scratch schema, then rolled back."""
+@cache
+def _concurrent_builds(directory: Path) -> tuple[tuple[str, str, str], ...]:
+    """(migration id, index name, plain CREATE INDEX statement) of each index a migration
+    of `directory` builds CONCURRENTLY, in migration order."""
+    builds: list[tuple[str, str, str]] = []
+    for path in sorted(directory.glob("*.sql")):
+        if path.name.endswith(".rollback.sql"):
+            continue
+        for match in _CONCURRENT_BUILD.finditer(path.read_text(encoding="utf-8")):
+            name, target = match.groups()
+            builds.append((path.stem, name, f"CREATE INDEX {name} {target}"))
+    return tuple(builds)
+
+
+async def expected_catalog(conn: asyncpg.Connection[Any]) -> tuple[Catalog, list[Build]]:
+    """The catalog the baseline creates, and the indexes the later migrations build on its
+    tables as PostgreSQL describes them: built in a scratch schema, then rolled back."""
     transaction = conn.transaction()
     await transaction.start()
     try:
         await conn.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
         await conn.execute(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}")
         await conn.execute(_baseline_sql())
-        return await catalog.describe(conn, SCRATCH_SCHEMA)
+        baseline = await catalog.describe(conn, SCRATCH_SCHEMA)
+        builds = _concurrent_builds(MIGRATIONS_DIR)
+        for _, _, statement in builds:  # on empty tables, in the transaction: at once
+            await conn.execute(statement)
+        built = {
+            index.name: index
+            for table in (await catalog.describe(conn, SCRATCH_SCHEMA)).tables
+            for index in table.indexes
+        }
+        return baseline, [Build(migration, built[name]) for migration, name, _ in builds]
     finally:
         await transaction.rollback()
 
@@ -250,7 +283,8 @@ async def _check(conn: asyncpg.Connection[Any]) -> tuple[Catalog, list[Differenc
     if schema is None:
         raise DatabaseUnavailable("no schema of the search_path exists: check DATABASE_URL")
     actual = await catalog.describe(conn, schema)
-    return actual, catalog.differences(await expected_catalog(conn), actual)
+    expected, builds = await expected_catalog(conn)
+    return actual, catalog.differences(expected, actual, builds)
 
 
 async def _check_url(url: str) -> tuple[Catalog, list[Difference]]:
@@ -268,7 +302,8 @@ async def _check_url(url: str) -> tuple[Catalog, list[Difference]]:
 
 
 async def adopt_check(conn: asyncpg.Connection[Any]) -> list[Difference]:
-    """How the current schema differs from what the baseline would create."""
+    """How the current schema differs from what the baseline would create (and what is in
+    the way of the indexes the later migrations build)."""
     return (await _check(conn))[1]
 
 

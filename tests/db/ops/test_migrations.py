@@ -17,8 +17,7 @@ from db.ops import catalog, migrate
 from db.pool import DatabaseUnavailable
 from settings import ROOT, yoyo_url
 from tests.conftest import temporary_database
-
-PRODUCTION_DDL = ROOT / "tests" / "fixtures" / "production_ddl.sql"
+from tests.db.ops.conftest import PRODUCTION_DDL
 
 # Drift a production database might have: one blocking change of each kind, one harmless extra.
 DRIFT = """
@@ -45,13 +44,6 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
         return await conn.fetch(sql)
     finally:
         await conn.close()
-
-
-@pytest.fixture
-async def production_url(server_url: str) -> AsyncIterator[str]:
-    """A database built from the production DDL, as Prisma left it."""
-    async with temporary_database(server_url, PRODUCTION_DDL.read_text(encoding="utf-8")) as url:
-        yield url
 
 
 @pytest.fixture
