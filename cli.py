@@ -26,9 +26,24 @@ T = TypeVar("T")
 
 
 def _database(settings: Settings) -> str:
+    """The server's database (DATABASE_URL, else the embedded server)."""
     from db.ops.embedded import resolve_database_url
 
     return resolve_database_url(settings)
+
+
+def _session_database(settings: Settings) -> str:
+    """The database for a tool: a session of its own (yoyo's lock, CREATE INDEX
+    CONCURRENTLY, prepared statements), so DATABASE_DIRECT_URL when set; a transaction
+    pooler cannot give one."""
+    if settings.database_direct_url:
+        return asyncpg_url(settings.database_direct_url)
+    if settings.transaction_pooled:
+        raise ConfigError(
+            "VESPER_POOL_MODE=transaction: set DATABASE_DIRECT_URL to a direct (non-pooled) "
+            "connection; migrations and tools need a session of their own"
+        )
+    return _database(settings)
 
 
 def _check_connection(url: str) -> None:
@@ -48,7 +63,7 @@ def _check_connection(url: str) -> None:
 
 def _target(settings: Settings, args: argparse.Namespace) -> str:
     """The database a tool command works on (`--database`, else the server's), reachable."""
-    url = asyncpg_url(args.database) if args.database else _database(settings)
+    url = asyncpg_url(args.database) if args.database else _session_database(settings)
     _check_connection(url)
     return url
 
@@ -80,7 +95,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     from db.ops import migrate
 
-    url = _database(settings)
+    url = _session_database(settings)
     _check_connection(url)
     started = time.monotonic()
     if args.rollback_all:
@@ -122,7 +137,7 @@ def _load_demo(url: str) -> Any:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    summary = _load_demo(_database(settings))
+    summary = _load_demo(_session_database(settings))
     print(f"demo data: {'loaded' if summary.created else 'already present'}")
     return 0
 
@@ -248,7 +263,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bench.database import BenchError
-    from bench.options import DEFAULT_OUT, Options, scales_for
+    from bench.options import DEFAULT_OUT, Options, paths_for, scales_for
     from bench.run import run
 
     try:
@@ -258,6 +273,11 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
             f"vesper: --concurrency takes numbers like 1,4,16, not {args.concurrency!r}",
             file=sys.stderr,
         )
+        return 2
+    try:
+        paths = paths_for(args.paths, quick=args.quick)
+    except ValueError as exc:
+        print(f"vesper: --paths: {exc}", file=sys.stderr)
         return 2
     options = Options(
         scales=scales_for(args.scale, args.scales, quick=args.quick),
@@ -270,6 +290,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         check=not args.no_check,
         quick=args.quick,
         reseed=args.reseed,
+        paths=paths,
     )
     try:
         return run(options, server_url=_target(settings, args), say=print)
@@ -313,7 +334,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from db.ops.demo import ADMINS, DEMO_USERS
 
     started = time.monotonic()
-    url = _database(settings)
+    url = _session_database(settings)
     _check_connection(url)
     applied = migrate.apply(url)
     if not settings.database_url:  # ours: `vesper db top` works out of the box
@@ -419,6 +440,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ben.add_argument("--no-check", action="store_true", help="do not fail on missed targets")
     ben.add_argument(
         "--quick", action="store_true", help="a few requests each at tiny scale (seconds)"
+    )
+    ben.add_argument(
+        "--paths",
+        help="the projects page's paths to the database at 1 and 16, against direct: "
+        "direct,pooler,replica (default all; --quick: direct,pooler)",
     )
     ben.set_defaults(handler=cmd_bench)
     tok = sub.add_parser(

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict, TypeVar
 
-import asyncpg
 import orjson
 import strawberry
 from starlette.applications import Starlette
@@ -37,7 +36,8 @@ from auth.request import authenticate
 from db.errors import UNAVAILABLE
 from db.ops import readiness
 from db.ops.embedded import resolve_database_url
-from db.pool import create_pool
+from db.pool import create_pool, describe
+from db.topology import PRIMARY, REPLICA, BadToken, Database, Replica, Topology, parse_token
 from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema
@@ -50,10 +50,11 @@ from schema.http import (
     checked,
     graphql_params,
     negotiate,
+    operation_type,
     read_body,
     unavailable,
 )
-from settings import Settings
+from settings import Settings, asyncpg_url
 
 log = logging.getLogger("vesper.server")
 
@@ -63,7 +64,7 @@ T = TypeVar("T")
 class AppState(TypedDict):
     """What the lifespan opens for every request (Starlette's lifespan state)."""
 
-    pool: asyncpg.Pool[asyncpg.Record]
+    topology: Topology
     database_url: str  # for what needs a connection of its own (the readiness check)
 
 
@@ -111,7 +112,7 @@ class GraphQLApp:
                 codes=codes,
                 status=response.status_code,
                 seconds=time.perf_counter() - started,
-                pool=request.state["pool"],
+                pool=request.state["topology"].primary.pool,
             )
         return response
 
@@ -126,16 +127,26 @@ class GraphQLApp:
     ) -> tuple[Response, list[str]]:
         """The response and the `extensions.code` of each error it carries."""
         rid = request_id(request.scope)
-        pool = request.state["pool"]
+        topology = request.state["topology"]
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
+        after = consistency_token(request)
+        if operation_type(query, operation, self.settings.max_tokens) == "query":
+            reads = topology.for_read(after)
+        else:  # a mutation, or a document execution will refuse
+            reads = topology.for_write()
         try:
-            who = await authenticate(pool, request.headers.get("authorization"), self.settings)
+            who = await authenticate(
+                reads,
+                request.headers.get("authorization"),
+                self.settings,
+                primary=topology.primary,
+            )
         except UNAVAILABLE as exc:
             log.warning("database unavailable [request %s]: %s", rid, type(exc).__name__)
             raise unavailable(media, "the database is unavailable, try again shortly") from None
-        context = Context.for_request(self.settings, pool, rid, who, operation)
+        context = Context.for_request(self.settings, reads, topology.primary, rid, who, operation)
         try:
             result = await self.schema.execute(
                 query,
@@ -163,11 +174,17 @@ class GraphQLApp:
         executed = result.data is not None or not result.errors or _executed(result.errors)
         if executed:
             payload["data"] = result.data
+        extensions: dict[str, Any] = {}
+        headers: dict[str, str] = {}
         if self.settings.query_stats:
-            payload["extensions"] = {"queries": stats.as_extension()}
+            extensions["queries"] = stats.as_extension()
+        if context.consistency is not None:  # what a write committed: read your writes
+            extensions["consistency"] = headers[CONSISTENCY] = context.consistency
+        if extensions:
+            payload["extensions"] = extensions
         status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
         codes = [e["extensions"]["code"] for e in errors]
-        return Response(render(payload), status, media_type=media), codes
+        return Response(render(payload), status, headers, media_type=media), codes
 
     async def within_deadline(self, work: Awaitable[T], media: str) -> T:
         """`work`, or a coded error once `Settings.request_deadline` has passed. The work is
@@ -184,6 +201,20 @@ class GraphQLApp:
             task.add_done_callback(_outcome_ignored)
             raise unavailable(media, "the database did not answer in time, try again shortly")
         return task.result()
+
+
+CONSISTENCY = "X-Vesper-Consistency"
+
+
+def consistency_token(request: Request) -> int | None:
+    """The WAL position the client has seen written (the header a mutation answered with)."""
+    token = request.headers.get(CONSISTENCY)
+    if token is None:
+        return None
+    try:
+        return parse_token(token)
+    except BadToken as exc:
+        raise RequestRefused(400, str(exc)) from None
 
 
 class NoSniff:
@@ -242,7 +273,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    metrics.observe_pool(request.state["pool"])
+    metrics.observe_pool(request.state["topology"].primary.pool)
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
 
@@ -251,8 +282,18 @@ READY_WITHIN = 1.0  # seconds /readyz waits for the database before it says why 
 
 
 async def readyz(request: Request) -> Response:
-    why = await readiness.not_ready(request.state["database_url"], within=READY_WITHIN)
-    return JSONResponse({"status": "ready"}) if why is None else JSONResponse(why, 503)
+    topology = request.state["topology"]
+    why = await readiness.not_ready(
+        request.state["database_url"],
+        within=READY_WITHIN,
+        pooled=topology.primary.frame is not None,
+    )
+    if why is not None:
+        return JSONResponse(why, 503)
+    body: dict[str, Any] = {"status": "ready"}
+    if topology.replicas:  # the primary serves when none is healthy: still ready
+        body["replicas"] = {r.name: r.why for r in topology.replicas}
+    return JSONResponse(body)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -260,11 +301,27 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         url = await run_in_threadpool(resolve_database_url, settings)
         observer = querystats.StatementObserver(slow_ms=settings.slow_statement_ms)
+        timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
         pool = await create_pool(url, settings, init=observer.register())
+        replicas = []
+        for replica_url in settings.replica_urls:  # connected on first use: may be down now
+            replica = await create_pool(
+                asyncpg_url(replica_url), settings, init=observer.register(), min_size=0
+            )
+            database = Database.over(replica, REPLICA, timeout_ms=timeout)
+            replicas.append(Replica(database, asyncpg_url(replica_url), describe(replica_url)))
+        topology = Topology(
+            Database.over(pool, PRIMARY, timeout_ms=timeout),
+            replicas,
+            max_lag_ms=settings.replica_max_lag_ms,
+            check_seconds=settings.replica_check_ms / 1000,
+            watcher=metrics.TopologyMetrics(),
+        )
         try:
-            yield {"pool": pool, "database_url": url}
+            async with topology.checking():
+                yield {"topology": topology, "database_url": url}
         finally:
-            await pool.close()
+            await topology.close()
             metrics.worker_stopped()
 
     graphql = GraphQLApp(settings)

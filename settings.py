@@ -76,10 +76,21 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     log_level: str = "INFO"
     slow_statement_ms: float = 200.0  # statements at least this slow are logged
+    # Deployment (API.md "Deployment: poolers, replicas, consistency")
+    pool_mode: str = "session"  # or "transaction": behind PgBouncer / Supabase's pooler
+    database_direct_url: str | None = None  # a real session, for migrations
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag_ms: int = 1000
+    replica_check_ms: int = 250  # how often each replica's health and position are read
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def transaction_pooled(self) -> bool:
+        """Behind a transaction pooler: no session state, no statement reused."""
+        return self.pool_mode == "transaction"
 
     @property
     def database_deadline(self) -> float:
@@ -119,10 +130,24 @@ class Settings:
             raise ConfigError(
                 f"VESPER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
             )
+        pool_mode = env.get("VESPER_POOL_MODE") or "session"
+        if pool_mode not in {"session", "transaction"}:
+            raise ConfigError(
+                f"VESPER_POOL_MODE must be 'session' or 'transaction', got {pool_mode!r}"
+            )
         database_url = env.get("DATABASE_URL") or None
-        if database_url is not None:
-            yoyo_url(database_url)  # validates the scheme early, with a clear message
-        elif mode == "production":
+        direct_url = env.get("DATABASE_DIRECT_URL") or None
+        replica_urls = tuple(
+            url.strip()
+            for url in (env.get("DATABASE_REPLICA_URLS") or "").split(",")
+            if url.strip()
+        )
+        for url in (database_url, direct_url, *replica_urls):
+            if url is not None:
+                yoyo_url(url)  # validates the scheme early, with a clear message
+        if replica_urls and database_url is None:
+            raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)")
+        if database_url is None and mode == "production":
             raise ConfigError(
                 "DATABASE_URL is required when VESPER_ENV=production "
                 "(the embedded PostgreSQL is for development only)"
@@ -151,6 +176,11 @@ class Settings:
             log_format=log_format,
             log_level=log_level,
             slow_statement_ms=_int(env, "VESPER_SLOW_STATEMENT_MS", 200),
+            pool_mode=pool_mode,
+            database_direct_url=direct_url,
+            replica_urls=replica_urls,
+            replica_max_lag_ms=_int(env, "VESPER_REPLICA_MAX_LAG_MS", 1000),
+            replica_check_ms=_int(env, "VESPER_REPLICA_CHECK_MS", 250),
         )
 
 

@@ -22,9 +22,10 @@ class Authentication:
 
 
 async def authenticate(
-    db: Executor, authorization: str | None, settings: Settings
+    db: Executor, authorization: str | None, settings: Settings, *, primary: Executor
 ) -> Authentication:
-    """The viewer behind the header (their profile created on first sight)."""
+    """The viewer behind the header, read from `db` (their profile created on first
+    sight, on the `primary`)."""
     try:
         token = tokens.bearer_token(authorization)
         if token is None:
@@ -34,4 +35,4 @@ async def authenticate(
         claims = tokens.decode(token, secret=settings.jwt_secret, audience=settings.jwt_audience)
     except tokens.InvalidToken as exc:
         return Authentication(None, str(exc))
-    return Authentication(await viewer_for(db, claims))
+    return Authentication(await viewer_for(db, claims, primary=primary))

@@ -17,8 +17,9 @@ class Viewer:
     is_admin: bool = False
 
 
-async def viewer_for(db: Executor, claims: Claims) -> Viewer:
-    """The viewer behind valid claims; creates the profile on first sight.
+async def viewer_for(db: Executor, claims: Claims, *, primary: Executor | None = None) -> Viewer:
+    """The viewer behind valid claims, read from `db`; creates the profile on first sight
+    (on `primary` when `db` is a replica, and reads it back there).
 
     Steady state costs one primary-key read. First sight adds one
     `INSERT … ON CONFLICT DO NOTHING`; concurrent first requests all insert-or-skip and
@@ -27,6 +28,7 @@ async def viewer_for(db: Executor, claims: Claims) -> Viewer:
     """
     role = await profiles.viewer_role(db, profile_id=claims.subject)
     if role is None:
+        db = db if primary is None else primary
         for username in _usernames(claims):
             await profiles.insert_profile(
                 db,

@@ -15,7 +15,7 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or refuses us; the message says what to check."""
 
 
-def _describe(url: str) -> str:
+def describe(url: str) -> str:
     """The URL without its password, for messages."""
     from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ def _describe(url: str) -> str:
 
 
 def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
-    where = _describe(url)
+    where = describe(url)
     if isinstance(
         exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
     ):
@@ -74,22 +74,34 @@ async def create_pool(
     settings: Settings,
     *,
     init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None = None,
+    min_size: int | None = None,
 ) -> asyncpg.Pool[asyncpg.Record]:
-    """A pool whose connections enforce the statement timeout on the server side, and a
-    deadline a little longer on ours (`Settings.database_deadline`): a statement the
+    """A pool whose statements the database cancels at the statement timeout, with a
+    deadline a little longer on our side (`Settings.database_deadline`): a statement the
     database does not answer in time (it stopped, the network dropped) fails with
     `TimeoutError`, and asyncpg cancels it and drops the connection if the cancel fails;
-    opening a connection is bounded the same way."""
+    opening a connection is bounded the same way.
+
+    Session mode sets the timeout once per connection (a startup parameter). Transaction
+    mode (a transaction pooler hands each transaction to any server connection) sends no
+    startup parameter and keeps no prepared statement: asyncpg's statement cache is off,
+    so every statement is parsed unnamed in the transaction that runs it, and
+    `Database` applies the timeout inside each transaction instead (`SET LOCAL`).
+    """
+    pooled = settings.transaction_pooled
     try:
         pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
             url,
-            min_size=settings.pool_min_size,
+            min_size=settings.pool_min_size if min_size is None else min_size,
             max_size=settings.pool_max_size,
             timeout=settings.database_deadline,
             command_timeout=settings.database_deadline,
             init=_connection_setup(init),
             reset=_keep_session,
-            server_settings={
+            statement_cache_size=0 if pooled else 100,
+            server_settings=None
+            if pooled
+            else {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "application_name": "vesper-api",
             },

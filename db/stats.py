@@ -15,6 +15,7 @@ from domain.rows import StatsRow
 from domain.writes import RepairReport
 
 from .sql import load_queries
+from .topology import CLOSE_FRAME
 from .types import Connection, Executor
 
 _Q = load_queries("stats")
@@ -50,26 +51,33 @@ async def repair(
     project: uuid.UUID | None = None,
     dry_run: bool = False,
     batch: int = REPAIR_BATCH,
+    frame: str | None = None,
 ) -> RepairReport:
     """Compares project_stats with the base tables, `batch` projects per statement (every
     project, or only `project`), and recomputes the rows that differ unless `dry_run`.
 
     Each comparison reads one snapshot in which the writes' triggers have either fully run
     or not at all, so a difference is real drift, never a write in flight; each repair
-    recomputes under the row lock, like the triggers.
+    recomputes under the row lock, like the triggers. `frame` (transaction-pooler mode:
+    `Database.frame`, which sets the statement timeout) makes each batch a transaction
+    of its own; otherwise each statement is.
     """
     checked = drifted = repaired = 0
     after = _FIRST
     while True:
+        if frame is not None:
+            await conn.execute(frame)
         row = await conn.fetchrow(_Q["stats_drift"], after, batch, project)
         assert row is not None
-        if row["checked"] == 0:
-            break
-        checked += row["checked"]
         found: list[uuid.UUID] = list(row["drifted"])
-        drifted += len(found)
         if found and not dry_run:
             await conn.execute(_Q["stats_refresh"], found)
             repaired += len(found)
+        if frame is not None:
+            await conn.execute(CLOSE_FRAME)
+        if row["checked"] == 0:
+            break
+        checked += row["checked"]
+        drifted += len(found)
         after = row["last_id"]
     return RepairReport(checked=checked, drifted=drifted, repaired=repaired)

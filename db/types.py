@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 
-# Both a pool and a connection can run one statement; functions accept either.
-Executor: TypeAlias = "asyncpg.Connection[Any] | asyncpg.Pool[Any]"
+
+class Executor(Protocol):
+    """What runs one statement: a connection, a pool, or a request's database
+    (db/topology.py); the query functions accept any."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
+    async def execute(self, query: str, *args: Any) -> str: ...
+
 
 # A connection of its own or one borrowed from the pool.
 Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-import asyncpg
-
 from db import generations, outputs, profiles, projects, sessions, stats
+from db.types import Executor
 from domain.rows import (
     GenerationRow,
     MemberRow,
@@ -82,7 +81,7 @@ NODE_LOADERS: dict[NodeType, Callable[[Loaders], ByIdLoader[Any]]] = {
 
 
 def build_loaders(
-    pool: asyncpg.Pool[Any], viewer: uuid.UUID | None, *, stats_source: str = "read_model"
+    pool: Executor, viewer: uuid.UUID | None, *, stats_source: str = "read_model"
 ) -> Loaders:
     """Loaders for one request of `viewer` (None: anonymous; every root field fails before
     loading, and a null id would see nothing)."""

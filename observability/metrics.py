@@ -108,3 +108,36 @@ def worker_stopped() -> None:
     """A worker that stops cleanly takes its live gauges out of the multiprocess sum."""
     if os.environ.get(MULTIPROCESS_ENV):
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+DATABASE_REQUESTS = Counter(
+    "vesper_database_requests",
+    "GraphQL requests by the database that served them (primary or replica).",
+    ["role"],
+)
+REPLICA_FALLBACKS = Counter(
+    "vesper_replica_fallbacks",
+    "Queries the primary served although replicas are configured, by why: unhealthy (no "
+    "replica healthy), behind_token (none has replayed the client's consistency token), "
+    "failed (the replica failed under the request).",
+    ["reason"],
+)
+REPLICA_LAG = Gauge(
+    "vesper_replica_lag_seconds",
+    "Replay lag of each replica at the last health check (-1: unreachable or unknown).",
+    ["replica"],
+    multiprocess_mode="max",
+)
+
+
+class TopologyMetrics:
+    """The topology's reports as metrics (db.topology.Watcher)."""
+
+    def served(self, role: str) -> None:
+        DATABASE_REQUESTS.labels(role).inc()
+
+    def fell_back(self, reason: str) -> None:
+        REPLICA_FALLBACKS.labels(reason).inc()
+
+    def lag(self, replica: str, seconds: float | None) -> None:
+        REPLICA_LAG.labels(replica).set(-1 if seconds is None else seconds)

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from db.sql import block_name
+from db.topology import FRAME
 
 from .metrics import SQL_SECONDS
 
@@ -77,7 +78,7 @@ class StatementObserver:
         elapsed = record.elapsed
         stats = _current.get()
         if stats is not None:
-            stats.count += 1
+            stats.count += FRAME not in record.query[:24]  # transaction mode's frames
             stats.seconds += elapsed
         label = statement_label(record.query)
         SQL_SECONDS.labels(label).observe(elapsed)

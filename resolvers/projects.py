@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
-import asyncpg
 
 from db import projects, stats
 from db.access import Target
-from db.types import Connection
+from db.types import Connection, Executor
 from domain.rows import ProjectRow
 from domain.vocabulary import NodeType, ProjectScope
 from domain.writes import Change, RepairReport
@@ -26,7 +23,7 @@ PROJECTS = "Query.projects"  # the connection field its cursors belong to
 
 
 async def visible_projects(
-    pool: asyncpg.Pool[Any],
+    db: Executor,
     loaders: Loaders,
     viewer_id: uuid.UUID,
     args: PageArgs,
@@ -36,7 +33,7 @@ async def visible_projects(
 ) -> Slice[ProjectRow]:
     """A page of the projects list: one statement whatever the page size."""
     ks = keyset(PROJECTS, args, max_size=max_size)
-    rows = await projects.projects_page(pool, viewer=viewer_id, scope=scope, keyset=ks)
+    rows = await projects.projects_page(db, viewer=viewer_id, scope=scope, keyset=ks)
     prime(loaders.project_by_id, rows)
     return page(PROJECTS, rows, ks, updated)
 
@@ -114,7 +111,8 @@ async def repair_stats(w: Writer, *, project_id: str | None) -> RepairReport:
         key = decode(project_id, NodeType.PROJECT)
         if await w.loaders.project_by_id.load(key) is None:
             raise NotFound("no project with this id is visible to you")
-    async with w.pool.acquire() as conn:
-        report = await stats.repair(conn, project=key)
+    async with w.db.acquire() as conn:
+        report = await stats.repair(conn, project=key, frame=w.db.frame)
+        w.committed(await w.db.position(conn))
     w.loaders.clear_all()
     return report

@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import asyncpg
+from typing import TypeVar
 
 from auth.viewer import Viewer
 from db import access
 from db.access import Target
+from db.topology import Database
 from db.transactions import in_transaction
 from db.types import Connection
 from domain.vocabulary import NodeType, ProjectRole
@@ -26,16 +25,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Writer:
-    """The request's viewer and where their writes go."""
+    """The request's viewer, where their writes go, and who learns of each commit (the
+    consistency token the response carries)."""
 
-    pool: asyncpg.Pool[Any]
+    db: Database
     loaders: Loaders
     viewer: Viewer
+    committed: Callable[[str | None], None]
 
     async def run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """`work` in one transaction; afterwards the request's loaders forget what they
         read, so the payload (and any later field of the request) sees the write."""
-        result = await in_transaction(self.pool, work)
+        result, token = await in_transaction(self.db, work)
+        self.committed(token)
         self.loaders.clear_all()
         return result
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-import asyncpg
 import strawberry
 
 from auth.request import Authentication
 from auth.viewer import Viewer
+from db.topology import Database, Reads
 from loaders import Loaders, build_loaders
 from resolvers.errors import Unauthenticated
 from settings import Settings
@@ -18,7 +18,8 @@ from settings import Settings
 @dataclass(slots=True)
 class Context:
     settings: Settings
-    pool: asyncpg.Pool[Any]
+    db: Reads  # what the request reads: the primary, or a replica for a query
+    primary: Database  # where writes go
     request_id: str
     loaders: Loaders
     authenticated: Viewer | None
@@ -26,12 +27,17 @@ class Context:
     requested_operation: str | None = None  # the request's `operationName`
     # What each place of the query selects on its nodes (schema/lookahead.py).
     lookahead: dict[Any, Any] = field(default_factory=dict)
+    consistency: str | None = None  # the token of the request's last commit
+
+    def committed(self, token: str | None) -> None:
+        self.consistency = token or self.consistency
 
     @classmethod
     def for_request(
         cls,
         settings: Settings,
-        pool: asyncpg.Pool[Any],
+        db: Reads,
+        primary: Database,
         request_id: str,
         authentication: Authentication,
         requested_operation: str | None = None,
@@ -40,10 +46,11 @@ class Context:
         viewer = authentication.viewer
         return cls(
             settings=settings,
-            pool=pool,
+            db=db,
+            primary=primary,
             request_id=request_id,
             loaders=build_loaders(
-                pool, viewer.id if viewer else None, stats_source=settings.stats_source
+                db, viewer.id if viewer else None, stats_source=settings.stats_source
             ),
             authenticated=viewer,
             auth_problem=authentication.problem,

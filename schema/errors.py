@@ -8,6 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from db.errors import UNAVAILABLE
 from resolvers.errors import VesperError
 
 from .limits import code_of_syntax_error
@@ -43,7 +44,17 @@ def format_error(error: GraphQLError, *, request_id: str, detail: bool) -> dict[
     formatted: dict[str, Any] = {
         "message": error.message if detail else _SUGGESTION.sub("", error.message)
     }
-    if code == INTERNAL:
+    if code == INTERNAL and isinstance(error.original_error, UNAVAILABLE):
+        # not a bug: the database is away (restarting, unreachable) or cancelled the
+        # statement at the timeout; one line each, no traceback, and a message that says so
+        log.warning(
+            "database unavailable [request %s]: %s: %s",
+            request_id,
+            type(error.original_error).__name__,
+            error.message,
+        )
+        formatted["message"] = "The database is unavailable or did not answer in time"
+    elif code == INTERNAL:
         log.error(
             "internal error [request %s]: %s",
             request_id,

@@ -4,11 +4,13 @@ execution, with the status codes of the GraphQL-over-HTTP spec."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from typing import Any
 
+from graphql import GraphQLError, get_operation_ast, parse
 from starlette.requests import Request
 
 from .errors import INTERNAL
@@ -154,3 +156,16 @@ def unavailable(media: str, message: str) -> RequestRefused:
     status = 503 if media == GRAPHQL_RESPONSE else 200
     headers = {"Retry-After": "1"} if status == 503 else None
     return RequestRefused(status, message, INTERNAL, headers)
+
+
+@functools.lru_cache(maxsize=512)
+def operation_type(query: str, operation_name: str | None, max_tokens: int) -> str | None:
+    """`query`, `mutation` or `subscription`: what the request would run, known before
+    execution so that it is sent to the right database; None when the document does not
+    parse or names no single operation (execution then refuses it, on the primary)."""
+    try:
+        document = parse(query, max_tokens=max_tokens, no_location=True)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation.value

@@ -48,7 +48,7 @@ def _change(value: T | None) -> Change[T]:
 
 def _writer(info: Info) -> Writer:
     ctx = info.context
-    return Writer(pool=ctx.pool, loaders=ctx.loaders, viewer=ctx.viewer)
+    return Writer(db=ctx.primary, loaders=ctx.loaders, viewer=ctx.viewer, committed=ctx.committed)
 
 
 # Payloads carry the changed node as the viewer sees it after the write (null when they

@@ -60,7 +60,7 @@ class Query:
         "Projects the viewer sees (owned, member of, shared), most recently updated first.",
         Filter("scope", ProjectScope, default=ProjectScope.ALL),
         lambda ctx, _, args, scope: project_resolvers.visible_projects(
-            ctx.pool,
+            ctx.db,
             ctx.loaders,
             ctx.viewer.id,
             args,

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ from asgi_lifespan import LifespanManager
 from db.ops import embedded, migrate
 from server import create_app
 from settings import ROOT, Settings, asyncpg_url, with_database
+from tests.support.topology import PgBouncer, through_pooler
 
 _counter = itertools.count()
 _RUN = uuid.uuid4().hex[:8]
@@ -135,11 +136,33 @@ async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection[Any]]:
     await connection.close()
 
 
+# A test module that sets `BOTH_PATHS = True` runs each of its tests that uses the app
+# twice: straight to PostgreSQL, and through a PgBouncer in transaction pooling mode with
+# the server in transaction mode (VESPER_POOL_MODE=transaction). Its direct connections
+# (`conn`, for setting up and checking) stay direct.
+DIRECT, POOLER = "direct", "pooler"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if getattr(metafunc.module, "BOTH_PATHS", False) and "settings" in metafunc.fixturenames:
+        metafunc.parametrize("path", [DIRECT, POOLER])
+
+
 @pytest.fixture
-def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
+def path() -> str:
+    """How the app reaches the database: DIRECT, or POOLER (modules with BOTH_PATHS)."""
+    return DIRECT
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, db_url: str, path: str) -> Settings:
     """App settings for the test database; parametrize indirectly with a dict to override."""
     overrides: dict[str, Any] = getattr(request, "param", {})
-    return Settings(**{"database_url": db_url, "pool_max_size": 25, **overrides})
+    base: dict[str, Any] = {"database_url": db_url, "pool_max_size": 25}
+    if path == POOLER:
+        pooler: PgBouncer = request.getfixturevalue("pooler")
+        base |= {"database_url": through_pooler(db_url, pooler), "pool_mode": "transaction"}
+    return Settings(**{**base, **overrides})
 
 
 @pytest.fixture
@@ -149,3 +172,17 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             yield c
+
+
+@pytest.fixture(scope="session")
+def pooler(server_url: str) -> Iterator[PgBouncer]:
+    """A PgBouncer (transaction pooling) in front of the suite's server: every database of it
+    under its own name, e.g. `through_pooler(db_url, pooler)`."""
+    with PgBouncer(server_url) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def pooled_db_url(db_url: str, pooler: PgBouncer) -> str:
+    """`db_url` through the pooler (connect with `statement_cache_size=0`)."""
+    return through_pooler(db_url, pooler)

@@ -12,6 +12,7 @@ import pytest
 
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
+from server import CONSISTENCY
 from tests.support.graphql import codes, gql, post, token
 
 ME = uuid.uuid4()
@@ -181,3 +182,23 @@ async def test_statement_timeout_is_internal_error(
         await locker.close()
     assert codes(response.json()) == ["INTERNAL_SERVER_ERROR"]
     assert "cancel" not in response.text.lower()
+
+
+async def test_a_mutation_answers_with_its_consistency_token_and_a_bad_token_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    create = 'mutation { createProject(input: {name: "P"}) { project { id } } }'
+    response = await post(client, create, bearer=bearer())
+    token = response.headers["X-Vesper-Consistency"]
+    assert response.json()["extensions"]["consistency"] == token
+    # no replica here: the primary serves a token; a query answers with none
+    read = await post(client, "{ viewer { id } }", bearer=bearer(), headers={CONSISTENCY: token})
+    assert "errors" not in read.json()
+    assert "X-Vesper-Consistency" not in read.headers
+    assert "consistency" not in read.json()["extensions"]
+    for bad in ("", "x", "0/0/0", "0/1FFFFFFFF"):
+        refused = await post(
+            client, "{ viewer { id } }", bearer=bearer(), headers={CONSISTENCY: bad}
+        )
+        assert refused.status_code in (200, 400)
+        assert codes(refused.json()) == ["BAD_USER_INPUT"], bad

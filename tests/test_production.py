@@ -42,6 +42,36 @@ def test_environment_is_read_with_api_names() -> None:
     ).query_stats  # fmt: skip
 
 
+def test_deployment_variables_are_read_with_api_names() -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgres://u@pooler:6543/x",
+            "DATABASE_DIRECT_URL": "postgresql://u@db:5432/x",
+            "DATABASE_REPLICA_URLS": " postgresql://u@r1/x, postgresql+psycopg://u@r2/x ,",
+            "VESPER_POOL_MODE": "transaction",
+            "VESPER_REPLICA_MAX_LAG_MS": "250",
+        }
+    )
+    assert settings.transaction_pooled
+    assert settings.database_direct_url == "postgresql://u@db:5432/x"
+    assert settings.replica_urls == ("postgresql://u@r1/x", "postgresql+psycopg://u@r2/x")
+    assert settings.replica_max_lag_ms == 250
+    assert Settings.from_env({}).pool_mode == "session"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VESPER_POOL_MODE": "statement"}, "VESPER_POOL_MODE must be"),
+        ({"DATABASE_REPLICA_URLS": "postgresql://r/x"}, "needs DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://db/x", "DATABASE_REPLICA_URLS": "mysql://r/x"}, "must"),
+    ],
+)
+def test_bad_deployment_variables_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigError, match="VESPER_ENV"):
         Settings.from_env({"VESPER_ENV": "staging"})

@@ -19,12 +19,17 @@ from .migrate import pending_ids
 log = logging.getLogger("vesper.readiness")
 
 
-async def not_ready(url: str, *, within: float) -> dict[str, object] | None:
+async def not_ready(url: str, *, within: float, pooled: bool = False) -> dict[str, object] | None:
     """None when the database answers within `within` seconds and no migration is pending;
-    else why not, as the body of the 503 answer."""
+    else why not, as the body of the 503 answer. `pooled`: through a transaction pooler
+    (no startup parameter, no prepared statement kept)."""
     try:
         async with asyncio.timeout(within):
-            conn = await asyncpg.connect(url, server_settings={"application_name": "vesper-ready"})
+            conn = await asyncpg.connect(
+                url,
+                statement_cache_size=0 if pooled else 100,
+                server_settings=None if pooled else {"application_name": "vesper-ready"},
+            )
             try:
                 pending = await pending_ids(conn)
             finally:

@@ -105,8 +105,9 @@ async def test_create_generation_is_processing_run_by_the_viewer_and_moves_the_s
     assert generation["parameters"] == {"aspectRatio": "1:1", "debug": {"trace": "x"}}
     assert (generation["cost"], generation["outputs"]) == (None, [])
     assert generation["session"]["updatedAt"] > before[-1]["node"]["updatedAt"]
-    # BEGIN, lock and check the session, insert (and touch the session), COMMIT.
-    assert statements(body) == 1 + 4 + 4  # + payload: generation, user, session, outputs
+    # BEGIN, lock and check the session, insert (and touch the session), COMMIT, the
+    # commit's position (the consistency token).
+    assert statements(body) == 1 + 5 + 4  # + payload: generation, user, session, outputs
     default = ok(
         await do_as(client, world, "owner", w.CREATE_GENERATION, sessionId=sid, modelId="m",
                   prompt=""),
@@ -134,7 +135,7 @@ async def test_complete_generation_inserts_outputs_and_publishes_them_once(
     assert sorted(o["fileType"] for o in outputs) == ["IMAGE", "IMAGE", "VIDEO"]
     assert len({o["createdAt"] for o in outputs}) == 1
     assert next(o["duration"] for o in outputs if o["fileType"] == "VIDEO") == 4.5
-    assert statements(body) == 1 + 5 + 2  # BEGIN, check, status, outputs, COMMIT; payload
+    assert statements(body) == 1 + 6 + 2  # BEGIN, check, status, outputs, COMMIT, position
     card = await project_as(client, world, "viewer")
     assert card["thumbnailUrl"] == w.IMAGE["fileUrl"]
     assert card["lastActivityAt"] == outputs[0]["createdAt"]

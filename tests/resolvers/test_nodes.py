@@ -11,6 +11,8 @@ from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from tests.support.graphql import codes, gql, post, token
 
+BOTH_PATHS = True  # each test straight to PostgreSQL and through the pooler (conftest)
+
 PROFILE_NODE = "query($id: ID!) { node(id: $id) { __typename id ... on Profile { username } } }"
 
 

@@ -22,6 +22,8 @@ from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.graphql import codes
 
+BOTH_PATHS = True  # each test straight to PostgreSQL and through the pooler (conftest)
+
 MANAGE = frozenset({"owner", "admin"})
 DELETE = frozenset({"owner"})
 EDIT = frozenset({"owner", "admin", "editor"})

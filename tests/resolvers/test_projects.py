@@ -145,8 +145,9 @@ async def test_create_project_makes_the_viewer_owner_with_server_made_id_and_tim
     assert project["createdAt"] == project["updatedAt"]
     _, key = decode_node(project["id"])
     assert await conn.fetchval("SELECT count(*) FROM project_stats WHERE project_id = $1", key)
-    # BEGIN, insert, COMMIT; then the payload: the viewer's role, the project, its stats.
-    assert statements(body) == 1 + 3 + 2
+    # BEGIN, insert, COMMIT, the commit's position (the consistency token); then the
+    # payload: the project and its stats.
+    assert statements(body) == 1 + 4 + 2
 
 
 async def test_update_project_keeps_left_out_fields_and_moves_updated_at_on_change(
@@ -201,7 +202,7 @@ async def test_delete_project_removes_everything_in_it(
 ) -> None:
     body = await do_as(client, world, "owner", w.DELETE_PROJECT, id=world.project_id)
     assert ok(body, "deleteProject") == {"deletedId": world.project_id}
-    assert statements(body) == 1 + 4  # role; BEGIN, lock and check, delete, COMMIT
+    assert statements(body) == 1 + 5  # role; BEGIN, lock and check, delete, COMMIT, position
     for table in ("sessions", "generations", "outputs", "published_outputs", "project_stats"):
         assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
     gone = await gql(client, NODE, {"id": world.project_id}, bearer=world.bearer["owner"])

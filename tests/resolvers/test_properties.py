@@ -27,6 +27,8 @@ from resolvers.ids import encode
 from tests.support import factories
 from tests.support.graphql import gql, token
 
+BOTH_PATHS = True  # each test straight to PostgreSQL and through the pooler (conftest)
+
 Conn: TypeAlias = "asyncpg.Connection[Any]"
 Connection: TypeAlias = dict[str, Any]
 Fetch: TypeAlias = Callable[[dict[str, Any]], Awaitable[Connection]]

@@ -24,6 +24,8 @@ from resolvers.ids import encode
 from tests.support import factories as f
 from tests.support.graphql import codes, gql, post, token
 
+BOTH_PATHS = True  # each test straight to PostgreSQL and through the pooler (conftest)
+
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 
 CARD = """

@@ -25,6 +25,8 @@ from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.graphql import codes
 
+BOTH_PATHS = True  # each test straight to PostgreSQL and through the pooler (conftest)
+
 WRITERS = 8
 SECONDS = 3.0  # each writer goes on this long
 EXPECTED_REFUSALS = {"NOT_FOUND", "BAD_USER_INPUT"}

@@ -1,0 +1,344 @@
+"""Where a request's statements go: the primary, or a streaming replica that has applied
+what the client last wrote (API.md "Deployment: poolers, replicas, consistency").
+
+`Database` is one server's pool, and how a transaction opens on it (in transaction-pooler
+mode every statement outside a write runs in a transaction of its own that sets the
+statement timeout first). `Topology` holds the primary and the replicas, reads each
+replica's health and replay position in the background, and picks the database of a
+request: mutations the primary; queries a healthy replica that has replayed the client's
+consistency token, else the primary. A replica that fails under a request hands the
+statement to the primary: a replica failure never fails a read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+
+from .errors import CONNECTION_LOST, UNAVAILABLE
+
+log = logging.getLogger("vesper.db")
+
+T = TypeVar("T")
+
+PRIMARY = "primary"
+REPLICA = "replica"
+
+# What transaction mode sends around a statement that is not in a write's transaction
+# (marked: not counted as the request's statements by observability/querystats.py, so
+# counts are the same in both modes; their time is counted).
+FRAME = "/* frame */"
+CLOSE_FRAME = f"COMMIT {FRAME}"
+
+# A replica's view of itself: in recovery, how far it has replayed, and how far behind the
+# primary that is. Caught up (everything received is replayed) is no lag at all; else the
+# age of the last transaction it replayed (pessimistic after an idle spell: never stale).
+_REPLICA_STATE = """
+SELECT pg_is_in_recovery() AS in_recovery,
+       pg_last_wal_replay_lsn()::text AS replayed,
+       current_setting('wal_block_size')::int AS block,
+       pg_size_bytes(current_setting('wal_segment_size')) AS segment,
+       CASE WHEN pg_last_wal_receive_lsn() IS NULL
+                 OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
+            ELSE coalesce(1000 * extract(epoch FROM clock_timestamp()
+                                                    - pg_last_xact_replay_timestamp()),
+                          'infinity')
+       END::float8 AS lag_ms
+"""
+
+# The primary's WAL position once a write has committed: where its next record goes
+# (the insert position; the flush position may still be before the commit record with
+# asynchronous commit). A replica has applied the write once it would put its next record
+# there too (`next_record`).
+POSITION = "SELECT pg_current_wal_insert_lsn()::text"
+
+# WAL records start at 8-byte boundaries, after the header of the page (24 bytes; 40 on a
+# segment's first page) when they start a page.
+_ALIGN, _PAGE_HEADER, _SEGMENT_HEADER = 8, 24, 40
+
+
+def next_record(replayed: int, *, block: int, segment: int) -> int:
+    """Where the record after one that ends at `replayed` starts: comparable with a
+    consistency token even when the primary has written nothing since (a token taken
+    after a segment switch or at a page's end lies past the page header)."""
+    position = -(-replayed // _ALIGN) * _ALIGN
+    if position % block == 0:
+        position += _SEGMENT_HEADER if position % segment == 0 else _PAGE_HEADER
+    return position
+
+
+_LSN = re.compile(r"^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$")
+
+
+class BadToken(ValueError):
+    """A consistency token that is not one this server issues."""
+
+
+def parse_token(token: str) -> int:
+    """The WAL position a consistency token stands for (`X/Y`, PostgreSQL's LSN text)."""
+    match = _LSN.match(token.strip())
+    if match is None:
+        raise BadToken("X-Vesper-Consistency must be a token returned by a mutation")
+    return (int(match[1], 16) << 32) | int(match[2], 16)
+
+
+@dataclass(slots=True)
+class Database:
+    """One server's pool. `begin` opens a write's transaction (with the statement timeout
+    in transaction mode); `frame`, in transaction mode, the transaction of its own that
+    each other statement runs in (None in session mode: the timeout is a connection
+    setting and a statement needs no frame)."""
+
+    pool: asyncpg.Pool[Any]
+    role: str
+    begin: str = "BEGIN"
+    frame: str | None = None
+
+    @classmethod
+    def over(cls, pool: asyncpg.Pool[Any], role: str, *, timeout_ms: int | None) -> Database:
+        """`timeout_ms` None: session mode."""
+        if timeout_ms is None:
+            return cls(pool, role)
+        timeout = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
+        return cls(pool, role, f"BEGIN; {timeout}", f"BEGIN {FRAME}; {timeout}")
+
+    def acquire(self) -> Any:
+        return self.pool.acquire()
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await self._run("fetch", query, args)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        return await self._run("fetchrow", query, args)  # type: ignore[no-any-return]
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self._run("fetchval", query, args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self._run("execute", query, args)  # type: ignore[no-any-return]
+
+    async def _run(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
+        async with self.pool.acquire() as conn:
+            try:
+                if self.frame is None:
+                    return await getattr(conn, method)(query, *args)
+                await conn.execute(self.frame)
+                try:
+                    result = await getattr(conn, method)(query, *args)
+                except asyncpg.PostgresError:  # the frame's transaction is aborted
+                    await conn.execute(f"ROLLBACK {FRAME}")
+                    raise
+                await conn.execute(CLOSE_FRAME)
+                return result
+            except CONNECTION_LOST:
+                # the server went away or restarted: the other idle connections are as
+                # dead as this one; open new ones rather than fail a request on each
+                await self.pool.expire_connections()
+                raise
+
+    async def position(self, conn: Any) -> str:
+        """The consistency token of what `conn` just committed."""
+        token: str = await conn.fetchval(POSITION)
+        return token
+
+
+@dataclass(slots=True)
+class Replica:
+    """A replica's pool for requests, and the connection of its own that the health check
+    reads through (never queued behind requests: a busy replica is not a dead one)."""
+
+    database: Database
+    url: str
+    name: str  # host:port/database, for metrics and logs
+    healthy: bool = False
+    replayed: int = -1  # the position of its next record (`next_record`): tokens up to it
+    why: str = "not checked yet"
+    probe: asyncpg.Connection[Any] | None = None
+
+    async def state(self, within: float) -> asyncpg.Record | None:
+        async with asyncio.timeout(within):
+            if self.probe is None or self.probe.is_closed():
+                self.probe = await asyncpg.connect(
+                    self.url, statement_cache_size=0, server_settings=None
+                )
+            return await self.probe.fetchrow(_REPLICA_STATE)
+
+    def drop_probe(self) -> None:
+        if self.probe is not None:
+            self.probe.terminate()
+            self.probe = None
+
+
+# Errors under which a read moves from a replica to the primary: the replica is unreachable,
+# or cancelled the statement for a conflict with recovery (a hot standby's own hazard).
+_REPLICA_TROUBLE = (
+    *CONNECTION_LOST,
+    TimeoutError,  # it stopped answering
+    asyncpg.SerializationError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
+
+@dataclass(slots=True)
+class ReadDatabase:
+    """A query's database: the chosen replica, moving to the primary for good (this
+    request) the first time the replica fails."""
+
+    replica: Replica
+    primary: Database
+    topology: Topology
+    role: str = REPLICA
+
+    def acquire(self) -> Any:
+        return self.primary.acquire()  # what needs a connection of its own is a write
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await self._either(lambda db: db.fetch(query, *args))
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        return await self._either(lambda db: db.fetchrow(query, *args))
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self._either(lambda db: db.fetchval(query, *args))
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self._either(lambda db: db.execute(query, *args))
+
+    async def _either(self, run: Callable[[Database], Awaitable[T]]) -> T:
+        if self.role == REPLICA:
+            try:
+                return await run(self.replica.database)
+            except _REPLICA_TROUBLE as exc:
+                self.topology.replica_failed(self.replica, exc)
+                self.role = PRIMARY
+        return await run(self.primary)
+
+
+Reads = Database | ReadDatabase
+
+
+class Watcher(Protocol):
+    """What the topology reports (the metrics, in the server)."""
+
+    def served(self, role: str) -> None: ...
+    def fell_back(self, reason: str) -> None: ...
+    def lag(self, replica: str, seconds: float | None) -> None: ...
+
+
+class _Unwatched:
+    def served(self, role: str) -> None:
+        pass
+
+    def fell_back(self, reason: str) -> None:
+        pass
+
+    def lag(self, replica: str, seconds: float | None) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class Topology:
+    """The primary and the replicas of one process, and the background health check."""
+
+    primary: Database
+    replicas: list[Replica] = field(default_factory=list)
+    max_lag_ms: float = 1000
+    check_seconds: float = 0.25
+    watcher: Watcher = field(default_factory=_Unwatched)
+    _turn: itertools.count[int] = field(default_factory=itertools.count)
+    _checker: asyncio.Task[None] | None = None
+
+    def for_write(self) -> Database:
+        self.watcher.served(PRIMARY)
+        return self.primary
+
+    def for_read(self, after: int | None = None) -> Reads:
+        """A healthy replica that has replayed `after` (a parsed consistency token), taking
+        turns; else the primary, counted by why."""
+        if not self.replicas:
+            self.watcher.served(PRIMARY)
+            return self.primary
+        healthy = [r for r in self.replicas if r.healthy]
+        ready = [r for r in healthy if after is None or r.replayed >= after]
+        if ready:
+            self.watcher.served(REPLICA)
+            return ReadDatabase(ready[next(self._turn) % len(ready)], self.primary, self)
+        self.watcher.fell_back("behind_token" if healthy else "unhealthy")
+        self.watcher.served(PRIMARY)
+        return self.primary
+
+    def replica_failed(self, replica: Replica, exc: BaseException) -> None:
+        self.watcher.fell_back("failed")
+        if replica.healthy:
+            log.warning(
+                "replica %s failed (%s): the primary serves", replica.name, type(exc).__name__
+            )
+        replica.healthy = False
+        replica.why = f"failed under a request ({type(exc).__name__})"
+
+    async def check(self, replica: Replica) -> None:
+        """Reads `replica`'s state once, within the check interval's budget."""
+        was = replica.healthy
+        try:
+            row = await replica.state(within=max(1.0, 4 * self.check_seconds))
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            replica.healthy, replica.why = False, f"unreachable ({type(exc).__name__})"
+            replica.drop_probe()
+            await replica.database.pool.expire_connections()
+            self.watcher.lag(replica.name, None)
+        else:
+            assert row is not None
+            lag = float(row["lag_ms"])
+            self.watcher.lag(replica.name, lag / 1000 if lag != float("inf") else None)
+            if not row["in_recovery"]:
+                replica.healthy, replica.why = False, "not in recovery (not a replica)"
+            elif lag > self.max_lag_ms:
+                replica.healthy, replica.why = False, f"lagging {lag:.0f} ms"
+            else:
+                replica.healthy, replica.why = True, "ok"
+            replica.replayed = (
+                next_record(
+                    parse_token(row["replayed"]), block=row["block"], segment=row["segment"]
+                )
+                if row["replayed"]
+                else -1
+            )
+        if replica.healthy != was:
+            log.info("replica %s: %s", replica.name, replica.why)
+
+    async def _check_forever(self) -> None:
+        while True:
+            started = time.monotonic()
+            await asyncio.gather(*(self.check(r) for r in self.replicas))
+            await asyncio.sleep(max(0.0, self.check_seconds - (time.monotonic() - started)))
+
+    @contextlib.asynccontextmanager
+    async def checking(self) -> AsyncIterator[Topology]:
+        """The background check runs while this is entered (the first round done before)."""
+        if not self.replicas:
+            yield self
+            return
+        await asyncio.gather(*(self.check(r) for r in self.replicas))
+        self._checker = asyncio.create_task(self._check_forever(), name="replica-check")
+        try:
+            yield self
+        finally:
+            self._checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checker
+
+    async def close(self) -> None:
+        for replica in self.replicas:
+            replica.drop_probe()
+        await asyncio.gather(
+            self.primary.pool.close(), *(r.database.pool.close() for r in self.replicas)
+        )
