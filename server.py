@@ -1,10 +1,10 @@
 """The ASGI application: `server:app`, or `create_app(settings)` for tests and tools.
 
 Transport only: routes, GraphQL over HTTP (body limit, media types, status codes), the
-lifespan that opens the pool. Routes: POST/GET /graphql (GraphiQL on GET with Accept:
-text/html in development), GET /healthz (liveness), GET /readyz (database reachable and
-migrations current), GET /metrics (Prometheus text). Who the viewer is comes from auth/,
-the per-request context from schema/context.py; no SQL and no resolvers here.
+lifespan that opens the pools (db/topology.py). Routes: POST/GET /graphql (GraphiQL on GET
+with Accept: text/html in development), GET /healthz (liveness), GET /readyz (database
+reachable and migrations current), GET /metrics (Prometheus text). Who the viewer is comes
+from auth/, the per-request context from schema/context.py; no SQL and no resolvers here.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from auth.request import authenticate
 from db.errors import UNAVAILABLE
 from db.ops import readiness
 from db.ops.embedded import resolve_database_url
-from db.pool import create_pool, describe
-from db.topology import PRIMARY, REPLICA, BadToken, Database, Replica, Topology, parse_token
+from db.topology import BadToken, Topology, open_topology, parse_token
 from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema
@@ -54,7 +53,7 @@ from schema.http import (
     read_body,
     unavailable,
 )
-from settings import Settings, asyncpg_url
+from settings import Settings
 
 log = logging.getLogger("vesper.server")
 
@@ -301,21 +300,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         url = await run_in_threadpool(resolve_database_url, settings)
         observer = querystats.StatementObserver(slow_ms=settings.slow_statement_ms)
-        timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
-        pool = await create_pool(url, settings, init=observer.register())
-        replicas = []
-        for replica_url in settings.replica_urls:  # connected on first use: may be down now
-            replica = await create_pool(
-                asyncpg_url(replica_url), settings, init=observer.register(), min_size=0
-            )
-            database = Database.over(replica, REPLICA, timeout_ms=timeout)
-            replicas.append(Replica(database, asyncpg_url(replica_url), describe(replica_url)))
-        topology = Topology(
-            Database.over(pool, PRIMARY, timeout_ms=timeout),
-            replicas,
-            max_lag_ms=settings.replica_max_lag_ms,
-            check_seconds=settings.replica_check_ms / 1000,
-            watcher=metrics.TopologyMetrics(),
+        topology = await open_topology(
+            url, settings, init=observer.register(), watcher=metrics.TopologyMetrics()
         )
         try:
             async with topology.checking():

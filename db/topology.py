@@ -18,13 +18,17 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
+from settings import Settings, asyncpg_url
+
 from .errors import CONNECTION_LOST, UNAVAILABLE
+from .pool import create_pool, describe
+from .types import Executor
 
 log = logging.getLogger("vesper.db")
 
@@ -76,6 +80,12 @@ def next_record(replayed: int, *, block: int, segment: int) -> int:
     return position
 
 
+async def position(conn: Executor) -> str:
+    """The consistency token of what `conn` just committed."""
+    token: str = await conn.fetchval(POSITION)
+    return token
+
+
 _LSN = re.compile(r"^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$")
 
 
@@ -99,17 +109,16 @@ class Database:
     setting and a statement needs no frame)."""
 
     pool: asyncpg.Pool[Any]
-    role: str
     begin: str = "BEGIN"
     frame: str | None = None
 
     @classmethod
-    def over(cls, pool: asyncpg.Pool[Any], role: str, *, timeout_ms: int | None) -> Database:
+    def over(cls, pool: asyncpg.Pool[Any], *, timeout_ms: int | None) -> Database:
         """`timeout_ms` None: session mode."""
         if timeout_ms is None:
-            return cls(pool, role)
+            return cls(pool)
         timeout = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
-        return cls(pool, role, f"BEGIN; {timeout}", f"BEGIN {FRAME}; {timeout}")
+        return cls(pool, f"BEGIN; {timeout}", f"BEGIN {FRAME}; {timeout}")
 
     def acquire(self) -> Any:
         return self.pool.acquire()
@@ -144,11 +153,6 @@ class Database:
                 # dead as this one; open new ones rather than fail a request on each
                 await self.pool.expire_connections()
                 raise
-
-    async def position(self, conn: Any) -> str:
-        """The consistency token of what `conn` just committed."""
-        token: str = await conn.fetchval(POSITION)
-        return token
 
 
 @dataclass(slots=True)
@@ -342,3 +346,28 @@ class Topology:
         await asyncio.gather(
             self.primary.pool.close(), *(r.database.pool.close() for r in self.replicas)
         )
+
+
+async def open_topology(
+    url: str,
+    settings: Settings,
+    *,
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]],
+    watcher: Watcher,
+) -> Topology:
+    """The primary's pool (connected now: the server does not start without it) and the
+    replicas' (connected on first use: a replica may be down at start)."""
+    timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
+    primary = Database.over(await create_pool(url, settings, init=init), timeout_ms=timeout)
+    replicas = []
+    for replica_url in map(asyncpg_url, settings.replica_urls):
+        pool = await create_pool(replica_url, settings, init=init, min_size=0)
+        database = Database.over(pool, timeout_ms=timeout)
+        replicas.append(Replica(database, replica_url, describe(replica_url)))
+    return Topology(
+        primary,
+        replicas,
+        max_lag_ms=settings.replica_max_lag_ms,
+        check_seconds=settings.replica_check_ms / 1000,
+        watcher=watcher,
+    )

@@ -10,7 +10,7 @@ from typing import TypeVar
 import asyncpg
 
 from .errors import CONNECTION_LOST, UNAVAILABLE
-from .topology import Database
+from .topology import Database, position
 from .types import Connection
 
 log = logging.getLogger("vesper.db")
@@ -58,7 +58,7 @@ async def in_transaction(
                     continue
                 raise
             try:
-                return result, await db.position(conn)
+                return result, await position(conn)
             except CONNECTION_LOST:
                 return result, None
     raise AssertionError("unreachable")  # pragma: no cover

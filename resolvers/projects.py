@@ -6,6 +6,7 @@ import uuid
 
 from db import projects, stats
 from db.access import Target
+from db.topology import position
 from db.types import Connection, Executor
 from domain.rows import ProjectRow
 from domain.vocabulary import NodeType, ProjectScope
@@ -113,6 +114,6 @@ async def repair_stats(w: Writer, *, project_id: str | None) -> RepairReport:
             raise NotFound("no project with this id is visible to you")
     async with w.db.acquire() as conn:
         report = await stats.repair(conn, project=key, frame=w.db.frame)
-        w.committed(await w.db.position(conn))
+        w.committed(await position(conn))
     w.loaders.clear_all()
     return report

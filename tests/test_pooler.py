@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 
 import cli
 from db.pool import create_pool
-from db.topology import PRIMARY, Database
+from db.topology import Database
 from server import create_app
 from settings import Settings
 from tests.conftest import POOLER
@@ -87,7 +87,7 @@ async def test_a_statement_outside_a_write_gets_its_own_transaction_with_the_tim
     settings = Settings(pool_mode="transaction", statement_timeout_ms=TIMEOUT_MS)
     pool = await create_pool(through_pooler(db_url, pooler), settings, min_size=1)
     try:
-        db = Database.over(pool, PRIMARY, timeout_ms=TIMEOUT_MS)
+        db = Database.over(pool, timeout_ms=TIMEOUT_MS)
         with pytest.raises(asyncpg.QueryCanceledError):
             await db.fetchval("SELECT pg_sleep(2)")
         # each statement gets it; it does not outlive the transaction that set it

@@ -47,16 +47,21 @@ PROJECTS = "{ projects(first: 50) { edges { node { id name sessionCount thumbnai
 CONSISTENCY = "X-Vesper-Consistency"
 
 
+async def migrated(server: OwnPrimary) -> OwnPrimary:
+    """`server` with the migrated DATABASE on it."""
+    admin = await asyncpg.connect(server.url())
+    try:
+        await admin.execute(f"CREATE DATABASE {DATABASE}")
+    finally:
+        await admin.close()
+    await asyncio.to_thread(migrate.apply, server.url(DATABASE))
+    return server
+
+
 @pytest.fixture(scope="module")
 async def primary() -> AsyncIterator[OwnPrimary]:
     with OwnPrimary() as server:
-        admin = await asyncpg.connect(server.url())
-        try:
-            await admin.execute(f"CREATE DATABASE {DATABASE}")
-        finally:
-            await admin.close()
-        await asyncio.to_thread(migrate.apply, server.url(DATABASE))
-        yield server
+        yield await migrated(server)
 
 
 @pytest.fixture(scope="module")
@@ -311,16 +316,9 @@ async def test_a_replica_stopped_under_load_fails_no_read_and_is_used_again_once
             )
 
 
-async def test_the_primary_restarted_under_load_loses_no_committed_write(
-    tmp_path: Any,
-) -> None:
+async def test_the_primary_restarted_under_load_loses_no_committed_write() -> None:
     with OwnPrimary() as own:
-        admin = await asyncpg.connect(own.url())
-        try:
-            await admin.execute(f"CREATE DATABASE {DATABASE}")
-        finally:
-            await admin.close()
-        await asyncio.to_thread(migrate.apply, own.url(DATABASE))
+        await migrated(own)
         conn = await asyncpg.connect(own.url(DATABASE))
         try:
             world = await w.build_world(conn)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.topology import PRIMARY, Database
+from db.topology import Database
 from db.transactions import in_transaction
 from db.types import Connection
 from tests.support import factories as f
@@ -35,8 +35,8 @@ async def test_a_deadlock_victim_is_run_again_and_both_writes_land(
 
     async with asyncpg.create_pool(db_url, min_size=2, max_size=2) as pool:
         await asyncio.gather(
-            in_transaction(Database(pool, PRIMARY), writer("1", first, second)),
-            in_transaction(Database(pool, PRIMARY), writer("2", second, first)),
+            in_transaction(Database(pool), writer("1", first, second)),
+            in_transaction(Database(pool), writer("2", second, first)),
         )
     assert sorted(calls) == ["1", "1", "2"] or sorted(calls) == ["1", "2", "2"]
     names = await conn.fetch("SELECT name FROM projects ORDER BY name")
@@ -52,5 +52,5 @@ async def test_any_other_failure_rolls_back_everything(conn: f.Conn, db_url: str
 
     async with asyncpg.create_pool(db_url, min_size=1, max_size=1) as pool:
         with pytest.raises(ValueError, match="half-way"):
-            await in_transaction(Database(pool, PRIMARY), work)
+            await in_transaction(Database(pool), work)
     assert await conn.fetchval("SELECT username FROM profiles WHERE id = $1", owner) == "owner"
