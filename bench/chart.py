@@ -3,6 +3,7 @@
 Left: p50 and p95 latency of `projects_first` at one request in flight, per strategy (a
 log scale, since naive and floor are orders of magnitude apart), grouped by scale when
 several ran. Right: throughput against concurrency, one line per strategy (and scale).
+The read model through the pooler and from the replica are series of their own.
 """
 
 from __future__ import annotations
@@ -19,22 +20,29 @@ import matplotlib.pyplot as plt
 
 from .load import Result
 
-STRATEGIES = ("naive", "live", "read_model", "floor")
+SERIES = (
+    "naive", "live", "read_model", "read_model via pooler", "read_model via replica", "floor",
+)  # fmt: skip
 SCENARIO = "projects_first"
 STYLES = ("-", "--", ":", "-.")  # one per scale
-COLORS = {strategy: f"C{n}" for n, strategy in enumerate(STRATEGIES)}  # one per strategy
+COLORS = {series: f"C{n}" for n, series in enumerate(SERIES)}  # one per series
+
+
+def series(r: Result) -> str:
+    """A strategy, on its path when that is not the direct one."""
+    return r.strategy if r.path == "direct" else f"{r.strategy} via {r.path}"
 
 
 def chart(results: list[Result], path: Path) -> None:
     """Writes the PNG to `path`."""
     page = [r for r in results if r.scenario == SCENARIO]
     scales = list(dict.fromkeys(r.scale for r in page))
-    strategies = [s for s in STRATEGIES if any(r.strategy == s for r in page)]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    strategies = [s for s in SERIES if any(series(r) == s for r in page)]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
 
     width = 0.8 / max(1, len(strategies))
     for n, strategy in enumerate(strategies):
-        at_one = {r.scale: r for r in page if r.strategy == strategy and r.concurrency == 1}
+        at_one = {r.scale: r for r in page if series(r) == strategy and r.concurrency == 1}
         xs = [i + (n - (len(strategies) - 1) / 2) * width for i in range(len(scales))]
         p50 = [at_one[s].p50_ms if s in at_one else 0.0 for s in scales]
         p95 = [at_one[s].p95_ms if s in at_one else 0.0 for s in scales]
@@ -46,12 +54,13 @@ def chart(results: list[Result], path: Path) -> None:
     left.set_ylabel("latency, ms (log)")
     left.set_title(f"{SCENARIO}: latency at concurrency 1")
     # Below the bars, never over them.
-    left.legend(fontsize=7, ncols=len(strategies), loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    left.legend(fontsize=7, ncols=min(len(strategies), 3), loc="upper center",
+                bbox_to_anchor=(0.5, -0.1))  # fmt: skip
 
     for strategy in strategies:
         for scale, style in zip(scales, STYLES, strict=False):
             rows = sorted(
-                (r for r in page if r.strategy == strategy and r.scale == scale),
+                (r for r in page if series(r) == strategy and r.scale == scale),
                 key=lambda r: r.concurrency,
             )
             label = strategy if len(scales) == 1 else f"{strategy} ({scale})"
@@ -75,7 +84,7 @@ def chart(results: list[Result], path: Path) -> None:
 def redraw(report: Path) -> Path:
     """The chart of a JSON report (`vesper bench` writes both), drawn again beside it: the
     picture and the numbers of a README come from one run."""
-    results = [Result(**row) for row in json.loads(report.read_text())["results"]]
+    results = [Result(**row) for row in json.loads(report.read_text())["results"]]  # path: direct
     picture = report.with_suffix(".png")
     chart(results, picture)
     return picture

@@ -3,13 +3,19 @@
 Started with the production environment (query statistics on, so that each response says
 how many statements it cost), on a free local port, and stopped afterwards whatever
 happens — an error, a failed check or Ctrl-C. Readiness is `/readyz` answering 200, so the
-first timed request never meets a cold start.
+first timed request never meets a cold start. The deployment settings are always given
+(none inherited from the caller's environment): straight to the database, or through a
+transaction pooler (`VESPER_POOL_MODE=transaction`), or with streaming replicas
+(`DATABASE_REPLICA_URLS`). What the server reports about itself: its CPU time (the process
+and its workers) and, from `/metrics`, which database served its requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import shutil
 import socket
 import sys
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 from settings import ROOT
 
@@ -37,6 +44,46 @@ class ServerConfig:
     stats_source: str  # read_model or live
     workers: int = 1
     pool_max: int = 16
+    pool_mode: str = "session"  # or "transaction": DATABASE_URL goes through a pooler
+    replica_urls: tuple[str, ...] = ()  # streaming replicas serving the queries
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A running server: where to send requests, and its process."""
+
+    base: str  # http://127.0.0.1:<port>
+    pid: int
+
+    def cpu_s(self) -> float | None:
+        """CPU seconds (user + system) the server has used so far, its worker processes
+        included; None when it cannot be read."""
+        try:
+            process = psutil.Process(self.pid)
+            processes = [process, *process.children(recursive=True)]
+            total = 0.0
+            for p in processes:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = p.cpu_times()
+                    total += times.user + times.system
+        except psutil.Error:
+            return None
+        return total
+
+    async def counters(self, session: aiohttp.ClientSession) -> dict[str, float]:
+        """What its /metrics says about the databases it uses: requests by the database that
+        served them (`database_requests.<role>`), fallbacks to the primary by reason
+        (`replica_fallbacks.<reason>`) and each replica's lag (`replica_lag_seconds.<name>`)."""
+        async with session.get(f"{self.base}/metrics") as response:
+            text = await response.text()
+        return {f"{name}.{label}": float(value) for name, label, value in _SAMPLE.findall(text)}
+
+
+_SAMPLE = re.compile(
+    r"^vesper_(database_requests|replica_fallbacks|replica_lag_seconds)(?:_total)?"
+    r'\{(?:role|reason|replica)="([^"]+)"\} (\S+)$',
+    re.MULTILINE,
+)
 
 
 def _free_port() -> int:
@@ -55,7 +102,10 @@ def _environment(config: ServerConfig, metrics_dir: str | None) -> dict[str, str
         VESPER_QUERY_STATS="1",
         VESPER_STATS_SOURCE=config.stats_source,
         VESPER_POOL_MAX=str(config.pool_max),
+        VESPER_POOL_MODE=config.pool_mode,
+        DATABASE_REPLICA_URLS=",".join(config.replica_urls),
     )
+    env.pop("DATABASE_DIRECT_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if metrics_dir is not None:  # worker processes share their metrics through files
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -92,8 +142,8 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def serving(config: ServerConfig) -> AsyncIterator[str]:
-    """Runs the server for the block; yields its base URL (http://127.0.0.1:<port>)."""
+async def serving(config: ServerConfig) -> AsyncIterator[Served]:
+    """Runs the server for the block."""
     port = _free_port()
     metrics_dir = tempfile.mkdtemp(prefix="vesper-metrics-") if config.workers > 1 else None
     command = [
@@ -112,7 +162,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[str]:
         try:
             base = f"http://127.0.0.1:{port}"
             await _wait_ready(process, base, Path(log.name))
-            yield base
+            yield Served(base, process.pid)
         finally:
             await _stop(process)
             if metrics_dir is not None:

@@ -43,11 +43,14 @@ class Sample:
     errors: int = 0
     first_error: str | None = None
     wall_s: float = 0.0
+    cpu_s: float | None = None  # the server's CPU seconds over the measured part, when known
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One measurement: a strategy's scenario at a scale and concurrency."""
+    """One measurement: a strategy's scenario at a scale and concurrency, on a path to the
+    database (`direct`; the projects page of read_model also through a transaction pooler,
+    `pooler`, and from a streaming replica, `replica`)."""
 
     strategy: str
     scenario: str
@@ -62,6 +65,8 @@ class Result:
     rps: float  # completed requests per second of wall time
     statements: float | None  # median SQL statements per request
     first_error: str | None = None
+    path: str = "direct"
+    cpu_ms: float | None = None  # the server process's CPU time per request (HTTP rows)
 
 
 async def _drive(steps: list[Step], requests: int, seconds: float, sample: Sample) -> None:
@@ -89,19 +94,51 @@ async def _drive(steps: list[Step], requests: int, seconds: float, sample: Sampl
     sample.wall_s = time.perf_counter() - started
 
 
-async def closed_loop(worker: Callable[[], Step], *, concurrency: int, budget: Budget) -> Sample:
+async def closed_loop(
+    worker: Callable[[], Step],
+    *,
+    concurrency: int,
+    budget: Budget,
+    cpu: Callable[[], float | None] | None = None,
+) -> Sample:
     """Runs `concurrency` workers (each made by `worker`, so each may keep its own state)
     through the warm-up (at least one request each: every connection is open before the
-    clock starts), then the measured loop; returns the measured part."""
+    clock starts), then the measured loop; returns the measured part. `cpu` reads the
+    server's CPU seconds so far: read around the measured loop only."""
     steps = [worker() for _ in range(concurrency)]
     await _drive(steps, max(budget.warmup, concurrency), budget.seconds, Sample())
     sample = Sample()
+    before = cpu() if cpu is not None else None
     await _drive(steps, budget.requests, budget.seconds, sample)
+    after = cpu() if cpu is not None else None
+    if before is not None and after is not None:
+        sample.cpu_s = after - before
     return sample
 
 
+def merge(samples: list[Sample]) -> Sample:
+    """One sample of several rounds of the same measurement (latencies, statements and
+    errors together, wall and CPU time added)."""
+    merged = Sample()
+    for s in samples:
+        merged.latencies_s += s.latencies_s
+        merged.statements += s.statements
+        merged.errors += s.errors
+        merged.first_error = merged.first_error or s.first_error
+        merged.wall_s += s.wall_s
+    cpu = [s.cpu_s for s in samples]
+    merged.cpu_s = None if not cpu or None in cpu else sum(c for c in cpu if c is not None)
+    return merged
+
+
 def summarize(
-    sample: Sample, *, strategy: str, scenario: str, scale: str, concurrency: int
+    sample: Sample,
+    *,
+    strategy: str,
+    scenario: str,
+    scale: str,
+    concurrency: int,
+    path: str = "direct",
 ) -> Result:
     ms = [s * 1000 for s in sample.latencies_s]
     if len(ms) >= 2:
@@ -123,4 +160,6 @@ def summarize(
         rps=round(len(ms) / sample.wall_s, 1) if sample.wall_s else 0.0,
         statements=statistics.median(sample.statements) if sample.statements else None,
         first_error=sample.first_error,
+        path=path,
+        cpu_ms=round(sample.cpu_s * 1000 / len(ms), 3) if sample.cpu_s is not None and ms else None,
     )

@@ -1,8 +1,10 @@
 """What a benchmark run leaves behind: a table for people, a JSON document for machines.
 
 The JSON names the machine and versions (a timing means nothing without them), the run's
-settings, every measurement and the target verdicts. It holds no paths or host names, so
-the small report files of `make bench` can be committed.
+settings, every measurement (each with the path to the database it was measured on) and the
+target verdicts, and the projects page's paths against the direct one (`paths`: each
+path's figures at 1 and 16 with their ratio to direct's). It holds no file paths or host
+names, so the small report files of `make bench` can be committed.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .load import Result
+from .options import DIRECT
 from .targets import Verdict
 
 COLUMNS = (
-    ("strategy", 10), ("scenario", 14), ("scale", 6), ("conc", 4), ("reqs", 6), ("err", 4),
-    ("p50 ms", 9), ("p95 ms", 9), ("p99 ms", 9), ("mean ms", 9), ("req/s", 8), ("stmts", 5),
+    ("strategy", 10), ("scenario", 14), ("path", 7), ("scale", 6), ("conc", 4), ("reqs", 6),
+    ("err", 4), ("p50 ms", 9), ("p95 ms", 9), ("p99 ms", 9), ("mean ms", 9), ("req/s", 8),
+    ("stmts", 5), ("cpu ms", 6),
 )  # fmt: skip
+TEXT_COLUMNS = 4  # left-aligned; the numbers right-aligned
 
 
 def machine() -> dict[str, Any]:
@@ -50,30 +55,75 @@ def document(
         "workers": workers,
         "settings": settings,
         "results": [dataclasses.asdict(r) for r in results],
+        "paths": path_rows(results),
         "targets": [dataclasses.asdict(v) for v in verdicts],
     }
 
 
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return None if top is None or not bottom else round(top / bottom, 2)
+
+
+def path_rows(results: list[Result]) -> list[dict[str, Any]]:
+    """read_model's projects page on each path other than direct, with its ratio to the
+    direct path's at the same scale and concurrency (empty when no other path ran)."""
+    page = [r for r in results if (r.strategy, r.scenario) == ("read_model", "projects_first")]
+    direct = {(r.scale, r.concurrency): r for r in page if r.path == DIRECT}
+    rows = []
+    for r in page:
+        base = direct.get((r.scale, r.concurrency))
+        if r.path == DIRECT or base is None:
+            continue
+        rows.append({
+            "scale": r.scale, "path": r.path, "concurrency": r.concurrency,
+            "p50_ms": r.p50_ms, "p95_ms": r.p95_ms, "p99_ms": r.p99_ms, "rps": r.rps,
+            "statements": r.statements, "cpu_ms": r.cpu_ms,
+            "over_direct": {
+                "p50": _ratio(r.p50_ms, base.p50_ms), "p95": _ratio(r.p95_ms, base.p95_ms),
+                "p99": _ratio(r.p99_ms, base.p99_ms), "rps": _ratio(r.rps, base.rps),
+                "cpu": _ratio(r.cpu_ms, base.cpu_ms),
+            },
+        })  # fmt: skip
+    return rows
+
+
 def _cells(r: Result) -> tuple[str, ...]:
     statements = "-" if r.statements is None else f"{r.statements:g}"
+    cpu = "-" if r.cpu_ms is None else f"{r.cpu_ms:.2f}"
     return (
-        r.strategy, r.scenario, r.scale, str(r.concurrency), str(r.requests), str(r.errors),
-        f"{r.p50_ms:.2f}", f"{r.p95_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.mean_ms:.2f}",
-        f"{r.rps:.1f}", statements,
+        r.strategy, r.scenario, r.path, r.scale, str(r.concurrency), str(r.requests),
+        str(r.errors), f"{r.p50_ms:.2f}", f"{r.p95_ms:.2f}", f"{r.p99_ms:.2f}",
+        f"{r.mean_ms:.2f}", f"{r.rps:.1f}", statements, cpu,
     )  # fmt: skip
 
 
 def table(results: list[Result]) -> Iterator[str]:
     """One line per measurement, text left-aligned and numbers right-aligned."""
-    yield " ".join(f"{name:>{width}}" if n > 2 else f"{name:<{width}}"
+    yield " ".join(f"{name:>{width}}" if n >= TEXT_COLUMNS else f"{name:<{width}}"
                    for n, (name, width) in enumerate(COLUMNS))  # fmt: skip
     for r in results:
         yield " ".join(
-            f"{cell:>{width}}" if n > 2 else f"{cell:<{width}}"
+            f"{cell:>{width}}" if n >= TEXT_COLUMNS else f"{cell:<{width}}"
             for n, (cell, (_, width)) in enumerate(zip(_cells(r), COLUMNS, strict=True))
         )
         if r.first_error:
             yield f"  first error: {r.first_error[:300]}"
+
+
+def _times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def path_lines(results: list[Result]) -> Iterator[str]:
+    """Each path against direct: latency and throughput ratios, server CPU per request."""
+    for row in path_rows(results):
+        over = row["over_direct"]
+        cpu = "-" if row["cpu_ms"] is None else f"{row['cpu_ms']:.2f} ms"
+        yield (
+            f"  {row['scale']:<6} {row['path']:<7} c={row['concurrency']:<3} "
+            f"p50 {_times(over['p50'])}  p95 {_times(over['p95'])}  p99 {_times(over['p99'])}  "
+            f"req/s {_times(over['rps'])}  server cpu/req {cpu} ({_times(over['cpu'])})"
+        )
 
 
 def verdict_lines(verdicts: list[Verdict]) -> Iterator[str]:

@@ -1,12 +1,15 @@
 """`vesper bench`: the load benchmark of the projects page and the hot reads and writes.
 
-For each scale: prepare its database (bench/database.py), find the subjects
-(bench/subjects.py), start the real server twice — card figures from the read model and
-computed live (bench/live_server.py) — check that all four strategies give the same 20
-cards (bench/cards.py), then time them with the closed loop (bench/load.py):
+Prepare every scale's database (bench/database.py), start the parts of the paths asked
+(bench/paths.py: a PgBouncer, a streaming replica) in front of their server, then for each
+scale: find the subjects (bench/subjects.py), start the real server — card figures from the
+read model and computed live, and the read model's on the other paths
+(bench/live_server.py) — check that every strategy and path gives the same 20 cards
+(bench/cards.py), then time them with the closed loop (bench/load.py):
 
-- projects_first for read_model, live and the raw SQL floor at every concurrency, and the
-  naive page at concurrency 1 (it takes seconds at small scale: that is the point);
+- projects_first for read_model, live and the raw SQL floor at every concurrency, read_model
+  on every path at 1 and 16 (the paths taking turns), and the naive page at concurrency 1
+  (it takes seconds at small scale: that is the point);
 - projects_deep, project_page, gallery and mixed on read_model at 1 (latency) and 16
   (throughput).
 
@@ -33,6 +36,7 @@ from .database import BenchError, prepare
 from .load import Result
 from .measure import measure
 from .options import SCALES, Options
+from .paths import check_pooler, check_replica, started
 
 _Q = load_queries("bench", QUERIES)
 
@@ -57,6 +61,8 @@ class _Run:
 
 async def _measure_all(options: Options, server_url: str, say: Say) -> _Run:
     run = _Run()
+    await check_replica(server_url, options.paths)  # before a seed that may take minutes
+    ready = []
     for name in options.scales:
         scale = Scale.named(name)
         prepared = await prepare(
@@ -64,9 +70,13 @@ async def _measure_all(options: Options, server_url: str, say: Say) -> _Run:
             say=say,
         )  # fmt: skip
         run.seeded_s[name] = None if prepared.seeded_s is None else round(prepared.seeded_s, 1)
-        run.postgres = await _postgres_version(prepared.url)
-        say(f"{name}: measuring on {prepared.name} (PostgreSQL {run.postgres})")
-        run.results += await measure(prepared, scale, options, say)
+        ready.append((scale, prepared))
+    databases = tuple(prepared.url for _, prepared in ready)
+    async with started(server_url, options.paths, say, databases) as parts:  # for every scale
+        for scale, prepared in ready:
+            run.postgres = await _postgres_version(prepared.url)
+            say(f"{scale.name}: measuring on {prepared.name} (PostgreSQL {run.postgres})")
+            run.results += await measure(prepared, scale, options, say, parts)
     return run
 
 
@@ -78,6 +88,8 @@ def _write(options: Options, run: _Run, verdicts: list[targets.Verdict]) -> Path
         "naive_budget": dataclasses.asdict(options.naive_budget),
         "quick": options.quick,
         "seeded_s": run.seeded_s,
+        "paths": list(options.paths),
+        "path_rounds": options.rounds,
     }
     document = report.document(
         results=run.results,
@@ -107,11 +119,16 @@ def run(options: Options, *, server_url: str, say: Say) -> int:
         raise BenchError(f"unknown scale {unknown[0]!r}; choose from {', '.join(SCALES)}")
     if options.database is not None and len(options.scales) > 1:
         raise BenchError("--database holds one scale: pass one --scale with it")
+    check_pooler(options.paths)
     measured = asyncio.run(_measure_all(options, server_url, say))
     verdicts = targets.verdicts(measured.results, workers=options.workers)
     stem = _write(options, measured, verdicts)
     for line in report.table(measured.results):
         say(line)
+    if len(options.paths) > 1:
+        say("paths (read_model projects_first, against direct):")
+        for line in report.path_lines(measured.results):
+            say(line)
     say(f"wrote {stem.name}.json and {stem.name}.png")
     if not verdicts:
         say("targets: they apply to a run at small scale with one worker (not checked)")

@@ -55,3 +55,21 @@ WHERE g.session_id = ANY($1::uuid[]) AND g.status = 'completed' AND o.file_type 
 SELECT id, username, display_name
 FROM profiles
 WHERE id = ANY($1::uuid[])
+
+-- name: bench_replication_settings
+-- Whether a streaming replica of the server can be built by pg_basebackup: its major
+-- version (the replica runs the embedded binaries), whether it writes and sends WAL for
+-- replicas (a base backup with streamed WAL takes two senders), and whether the login may
+-- open a replication connection.
+SELECT current_setting('server_version_num')::int / 10000 AS major,
+       current_setting('wal_level') AS wal_level,
+       current_setting('max_wal_senders')::int AS max_wal_senders,
+       current_user AS login,
+       (SELECT r.rolreplication OR r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+           AS may_replicate
+
+-- name: bench_cluster_bytes
+-- What a base backup copies, about: the size of every database the login may connect to.
+SELECT coalesce(sum(pg_database_size(d.oid)), 0)::bigint
+FROM pg_database d
+WHERE has_database_privilege(d.oid, 'CONNECT')

@@ -23,7 +23,8 @@ from bench.database import BenchError, fill
 from bench.floor import floor_page
 from bench.load import Budget, Outcome, Step, closed_loop, summarize
 from bench.naive import naive_page
-from bench.options import scales_for
+from bench.options import PATHS, paths_for, scales_for
+from bench.paths import check_replica, started
 from bench.scenarios import PROJECTS
 from bench.seed import Scale, seed
 from bench.subjects import WRITE_MODEL
@@ -32,6 +33,7 @@ from db.sql import load_queries
 from settings import Settings
 from tests.support.factories import Conn, profile, project
 from tests.support.graphql import gql, token
+from tests.support.topology import OwnPrimary
 
 pytestmark = pytest.mark.slow  # data at volume, or the real server started by the test
 
@@ -71,6 +73,10 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
     assert {r["concurrency"] for r in results if r["scenario"] == "projects_first"} == {1, 4, 16}
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in results), results
     assert all(r["statements"] > 0 for r in results), results
+    # A quick run compares the pooler path with the direct one (no replica: see
+    # bench/options.py); the server's CPU is measured for every request over HTTP.
+    assert {r["path"] for r in results} == {"direct", "pooler"}
+    assert all(r["cpu_ms"] is not None for r in results if r["strategy"] in {"read_model", "live"})
     assert (report["scales"], report["workers"]) == (["tiny"], 1)
     assert report["postgres"]
     assert report["machine"]["cpus"]
@@ -153,3 +159,95 @@ def test_a_quick_run_is_at_tiny_scale_unless_told_otherwise() -> None:
     assert scales_for(None, None, quick=False) == ("small",)
     assert scales_for("medium", None, quick=True) == ("medium",)
     assert scales_for("tiny", "small,medium", quick=False) == ("small", "medium")
+
+
+def test_the_report_carries_the_paths_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The projects page through a PgBouncer and from a streaming replica of the bench
+    database's server — one of the test's own, so that the base backup copies a small
+    cluster — beside the direct path: the same cards on all three, every path at 1 and
+    16, the replica's requests served by the replica (the run checks /metrics), each path's
+    ratios to direct in the report."""
+    with OwnPrimary() as primary:
+        asyncio.run(_create_database(primary.url(), "vesper_bench"))
+        argv = ["bench", "--database", primary.url("vesper_bench"), "--scale", "tiny",
+                "--quick", "--no-check", "--paths", "direct,pooler,replica",
+                "--out", str(tmp_path)]  # fmt: skip
+        assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "agree on the first 20 cards (read_model direct, through the pooler and from the " in out
+    assert "replica: streaming on 127.0.0.1:" in out
+
+    report = json.loads((tmp_path / "bench-tiny.json").read_text())
+    assert report["settings"]["paths"] == list(PATHS)
+    page = [r for r in report["results"]
+            if (r["strategy"], r["scenario"]) == ("read_model", "projects_first")]  # fmt: skip
+    assert {(r["path"], r["concurrency"]) for r in page} == {
+        *((path, c) for path in PATHS for c in (1, 16)),
+        ("direct", 4),
+    }
+    assert all(r["errors"] == 0 and r["requests"] > 0 for r in page), page
+    # the frames of transaction mode are not the request's statements: the same count
+    assert len({r["statements"] for r in page}) == 1, page
+    assert {(row["path"], row["concurrency"]) for row in report["paths"]} == {
+        (path, c) for path in ("pooler", "replica") for c in (1, 16)
+    }
+    assert all(row["over_direct"]["p50"] > 0 for row in report["paths"]), report["paths"]
+    assert "against direct" in out
+
+
+async def _create_database(url: str, name: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+
+
+def test_the_paths_default_to_all_and_a_quick_run_leaves_the_replica_out() -> None:
+    assert paths_for(None, quick=False) == ("direct", "pooler", "replica")
+    assert paths_for(None, quick=True) == ("direct", "pooler")
+    assert paths_for("replica", quick=True) == ("direct", "replica")  # always beside direct
+    with pytest.raises(ValueError, match="unknown path 'bouncer'"):
+        paths_for("direct,bouncer", quick=False)
+
+
+def test_a_missing_pgbouncer_is_one_line_unless_the_pooler_is_left_out(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)
+    argv = ["bench", "--database", db_url, "--scale", "tiny", "--quick", "--no-check",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "vesper: pgbouncer is not installed (Debian package pgbouncer): install it, or leave "
+        "the pooler out (--paths direct,replica)\n"
+    )
+    assert not list(tmp_path.iterdir())  # said before anything was measured
+
+
+def test_the_replica_path_refuses_a_server_it_cannot_copy_here() -> None:
+    with pytest.raises(BenchError, match=r"db\.example\.com is not local: leave the replica out "
+                       r"\(--paths direct,pooler\)"):  # fmt: skip
+        asyncio.run(check_replica("postgresql://app@db.example.com/app", ("direct", "replica")))
+
+
+def test_a_server_refusing_replication_connections_is_said_in_one_line() -> None:
+    async def build(url: str) -> None:
+        async with started(url, ("direct", "replica"), say=lambda line: None):
+            pass
+
+    with OwnPrimary() as primary:
+        (primary.data / "pg_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 trust\n"  # no replication
+        )
+        primary.restart()
+        with pytest.raises(BenchError) as refused:
+            asyncio.run(build(primary.url()))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith("building a streaming replica with pg_basebackup (")
+    assert "no pg_hba.conf entry for replication connection" in message
+    assert message.endswith("fix that, or leave the replica out (--paths direct,pooler)")
