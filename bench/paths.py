@@ -144,11 +144,8 @@ def _started(stack: contextlib.ExitStack, part: Any, what: str, out: str) -> Any
 
 async def _vacuum(url: str, say: Say) -> None:
     """VACUUM of a bench database, before the replica is copied: what autovacuum would do
-    after a seed (the visibility map, the hint bits of every row). Done while the replica
-    path is measured, its WAL — no commit in it — would make the server's health check
-    call the caught-up replica lagging (it counts the age of the last commit replayed as
-    lag while any WAL is unreplayed) and send reads to the primary; so would the hint bits
-    the reads set on the primary, logged in full pages with data checksums on."""
+    after a seed (the visibility map, the hint bits of every row), done before rather than
+    while the paths are measured, so that its I/O and WAL fall on none of them."""
     name = urlsplit(url).path.lstrip("/")
     began = time.monotonic()
     conn = await asyncpg.connect(url)

@@ -13,9 +13,11 @@ statement to the primary: a replica failure never fails a read.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -43,20 +45,13 @@ REPLICA = "replica"
 FRAME = "/* frame */"
 CLOSE_FRAME = f"COMMIT {FRAME}"
 
-# A replica's view of itself: in recovery, how far it has replayed, and how far behind the
-# primary that is. Caught up (everything received is replayed) is no lag at all; else the
-# age of the last transaction it replayed (pessimistic after an idle spell: never stale).
+# A replica's view of itself: in recovery, and how far it has replayed (with what it takes
+# to compare that with the primary's positions, `next_record`).
 _REPLICA_STATE = """
 SELECT pg_is_in_recovery() AS in_recovery,
        pg_last_wal_replay_lsn()::text AS replayed,
        current_setting('wal_block_size')::int AS block,
-       pg_size_bytes(current_setting('wal_segment_size')) AS segment,
-       CASE WHEN pg_last_wal_receive_lsn() IS NULL
-                 OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-            ELSE coalesce(1000 * extract(epoch FROM clock_timestamp()
-                                                    - pg_last_xact_replay_timestamp()),
-                          'infinity')
-       END::float8 AS lag_ms
+       pg_size_bytes(current_setting('wal_segment_size')) AS segment
 """
 
 # The primary's WAL position once a write has committed: where its next record goes
@@ -156,30 +151,66 @@ class Database:
 
 
 @dataclass(slots=True)
+class Probe:
+    """A connection of the health check's own to one server: never queued behind requests
+    (a busy server is not a dead one); opened again after a failure."""
+
+    url: str
+    conn: asyncpg.Connection[Any] | None = None
+
+    async def fetchrow(self, query: str, *, within: float) -> asyncpg.Record | None:
+        try:
+            async with asyncio.timeout(within):
+                if self.conn is None or self.conn.is_closed():
+                    self.conn = await asyncpg.connect(
+                        self.url, statement_cache_size=0, server_settings=None
+                    )
+                return await self.conn.fetchrow(query)
+        except BaseException:
+            self.drop()
+            raise
+
+    def drop(self) -> None:
+        if self.conn is not None:
+            self.conn.terminate()
+            self.conn = None
+
+
+@dataclass(slots=True)
+class Timeline:
+    """The primary's WAL position as the checks saw it over the last `keep` seconds, to
+    tell how far in time a replica's replay position lies behind: a replica that has not
+    replayed what the primary had written at time t lags at least now - t. (Not the age of
+    its last replayed commit: a primary writing WAL without commits — vacuum, hint bits —
+    would make a caught-up replica look minutes behind.)"""
+
+    keep: float
+    samples: collections.deque[tuple[float, int]] = field(default_factory=collections.deque)
+
+    def add(self, at: float, position: int) -> None:
+        self.samples.append((at, position))
+        while self.samples and self.samples[0][0] < at - self.keep:
+            self.samples.popleft()
+
+    def lag(self, replayed: int, now: float) -> float:
+        """Seconds behind for a replica whose next record goes at `replayed`; infinite
+        when it is behind the oldest position kept (how far is not known)."""
+        for index, (at, position) in enumerate(self.samples):
+            if position > replayed:
+                return math.inf if index == 0 else now - at
+        return 0.0
+
+
+@dataclass(slots=True)
 class Replica:
-    """A replica's pool for requests, and the connection of its own that the health check
-    reads through (never queued behind requests: a busy replica is not a dead one)."""
+    """A replica's pool for requests, and its state as the last check found it."""
 
     database: Database
-    url: str
+    probe: Probe
     name: str  # host:port/database, for metrics and logs
     healthy: bool = False
     replayed: int = -1  # the position of its next record (`next_record`): tokens up to it
     why: str = "not checked yet"
-    probe: asyncpg.Connection[Any] | None = None
-
-    async def state(self, within: float) -> asyncpg.Record | None:
-        async with asyncio.timeout(within):
-            if self.probe is None or self.probe.is_closed():
-                self.probe = await asyncpg.connect(
-                    self.url, statement_cache_size=0, server_settings=None
-                )
-            return await self.probe.fetchrow(_REPLICA_STATE)
-
-    def drop_probe(self) -> None:
-        if self.probe is not None:
-            self.probe.terminate()
-            self.probe = None
 
 
 # Errors under which a read moves from a replica to the primary: the replica is unreachable,
@@ -255,9 +286,11 @@ class Topology:
 
     primary: Database
     replicas: list[Replica] = field(default_factory=list)
+    primary_probe: Probe | None = None  # where the checks read the primary's position
     max_lag_ms: float = 1000
     check_seconds: float = 0.25
     watcher: Watcher = field(default_factory=_Unwatched)
+    timeline: Timeline = field(default_factory=lambda: Timeline(keep=60.0))
     _turn: itertools.count[int] = field(default_factory=itertools.count)
     _checker: asyncio.Task[None] | None = None
 
@@ -289,40 +322,55 @@ class Topology:
         replica.healthy = False
         replica.why = f"failed under a request ({type(exc).__name__})"
 
+    @property
+    def _within(self) -> float:
+        return max(1.0, 4 * self.check_seconds)
+
+    async def sample_primary(self) -> None:
+        """Adds the primary's position now to the timeline (none while it is away: the
+        replicas are then judged by what it wrote before)."""
+        if self.primary_probe is None:
+            return
+        with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
+            row = await self.primary_probe.fetchrow(POSITION, within=self._within)
+            assert row is not None
+            self.timeline.add(time.monotonic(), parse_token(row[0]))
+
     async def check(self, replica: Replica) -> None:
         """Reads `replica`'s state once, within the check interval's budget."""
         was = replica.healthy
         try:
-            row = await replica.state(within=max(1.0, 4 * self.check_seconds))
+            row = await replica.probe.fetchrow(_REPLICA_STATE, within=self._within)
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
             replica.healthy, replica.why = False, f"unreachable ({type(exc).__name__})"
-            replica.drop_probe()
             await replica.database.pool.expire_connections()
             self.watcher.lag(replica.name, None)
         else:
             assert row is not None
-            lag = float(row["lag_ms"])
-            self.watcher.lag(replica.name, lag / 1000 if lag != float("inf") else None)
+            replayed = -1
+            if row["replayed"]:
+                position = parse_token(row["replayed"])
+                replayed = next_record(position, block=row["block"], segment=row["segment"])
+            lag = self.timeline.lag(replayed, time.monotonic()) * 1000
+            self.watcher.lag(replica.name, lag / 1000 if lag != math.inf else None)
             if not row["in_recovery"]:
                 replica.healthy, replica.why = False, "not in recovery (not a replica)"
             elif lag > self.max_lag_ms:
                 replica.healthy, replica.why = False, f"lagging {lag:.0f} ms"
             else:
                 replica.healthy, replica.why = True, "ok"
-            replica.replayed = (
-                next_record(
-                    parse_token(row["replayed"]), block=row["block"], segment=row["segment"]
-                )
-                if row["replayed"]
-                else -1
-            )
+            replica.replayed = replayed
         if replica.healthy != was:
             log.info("replica %s: %s", replica.name, replica.why)
+
+    async def check_all(self) -> None:
+        await self.sample_primary()
+        await asyncio.gather(*(self.check(r) for r in self.replicas))
 
     async def _check_forever(self) -> None:
         while True:
             started = time.monotonic()
-            await asyncio.gather(*(self.check(r) for r in self.replicas))
+            await self.check_all()
             await asyncio.sleep(max(0.0, self.check_seconds - (time.monotonic() - started)))
 
     @contextlib.asynccontextmanager
@@ -331,7 +379,7 @@ class Topology:
         if not self.replicas:
             yield self
             return
-        await asyncio.gather(*(self.check(r) for r in self.replicas))
+        await self.check_all()
         self._checker = asyncio.create_task(self._check_forever(), name="replica-check")
         try:
             yield self
@@ -341,8 +389,9 @@ class Topology:
                 await self._checker
 
     async def close(self) -> None:
-        for replica in self.replicas:
-            replica.drop_probe()
+        for probe in (self.primary_probe, *(r.probe for r in self.replicas)):
+            if probe is not None:
+                probe.drop()
         await asyncio.gather(
             self.primary.pool.close(), *(r.database.pool.close() for r in self.replicas)
         )
@@ -363,10 +412,11 @@ async def open_topology(
     for replica_url in map(asyncpg_url, settings.replica_urls):
         pool = await create_pool(replica_url, settings, init=init, min_size=0)
         database = Database.over(pool, timeout_ms=timeout)
-        replicas.append(Replica(database, replica_url, describe(replica_url)))
+        replicas.append(Replica(database, Probe(replica_url), describe(replica_url)))
     return Topology(
         primary,
         replicas,
+        primary_probe=Probe(url) if replicas else None,
         max_lag_ms=settings.replica_max_lag_ms,
         check_seconds=settings.replica_check_ms / 1000,
         watcher=watcher,
