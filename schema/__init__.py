@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from observability import querystats
 from settings import Settings
 
+from .http import PARSE_CACHE_SIZE
 from .limits import ErrorPhases, LimitedValidation, Limits, OneOperation
 from .mutation import Mutation
 from .query import Query
@@ -54,7 +55,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ErrorPhases,
         RecordOperation,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),  # shared with routing (http.py)
         lambda: LimitedValidation(limits, maxsize=512),
         OneOperation,
     ]

@@ -4,14 +4,14 @@ execution, with the status codes of the GraphQL-over-HTTP spec."""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 from typing import Any
 
-from graphql import GraphQLError, get_operation_ast, parse
+from graphql import GraphQLError, get_operation_ast
 from starlette.requests import Request
+from strawberry.extensions import ParserCache
 
 from .errors import INTERNAL
 
@@ -158,13 +158,19 @@ def unavailable(media: str, message: str) -> RequestRefused:
     return RequestRefused(status, message, INTERNAL, headers)
 
 
-@functools.lru_cache(maxsize=512)
+# Parsed documents, shared with execution: the schema's ParserCache of the same size is the
+# same process-wide cache, and both parse with the same options (`max_tokens`), so a
+# document is parsed once for routing and execution alike.
+PARSE_CACHE_SIZE = 512
+_parsed = ParserCache(maxsize=PARSE_CACHE_SIZE).cached_parse_document
+
+
 def operation_type(query: str, operation_name: str | None, max_tokens: int) -> str | None:
     """`query`, `mutation` or `subscription`: what the request would run, known before
     execution so that it is sent to the right database; None when the document does not
     parse or names no single operation (execution then refuses it, on the primary)."""
     try:
-        document = parse(query, max_tokens=max_tokens, no_location=True)
+        document = _parsed(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
     operation = get_operation_ast(document, operation_name)
