@@ -33,6 +33,18 @@ class BenchError(Exception):
     """The benchmark cannot run as asked; the message says why and what to do."""
 
 
+async def row_of(url: str, block: str) -> asyncpg.Record:
+    """The row the bench query `block` (bench/queries/bench.sql) returns, on a connection
+    of its own."""
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(_Q[block])
+    finally:
+        await conn.close()
+    assert row is not None, block
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     url: str

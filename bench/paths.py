@@ -32,14 +32,10 @@ import asyncpg
 
 from db.ops import parts
 from db.ops.parts import PgBouncer, Replica, Server, TopologyError, through_pooler
-from db.sql import load_queries
 
-from . import QUERIES
-from .database import BenchError
+from .database import BenchError, row_of
 from .live_server import ServerConfig
 from .options import PATHS, POOLER, REPLICA
-
-_Q = load_queries("bench", QUERIES)
 
 Say = Callable[[str], None]
 
@@ -77,12 +73,7 @@ async def check_replica(server_url: str, paths: tuple[str, ...]) -> None:
             f"the replica path builds a streaming replica of the bench database's server on "
             f"this machine (pg_basebackup), and {server.host} is not local: {out}"
         )
-    conn = await asyncpg.connect(server_url)
-    try:
-        row = await conn.fetchrow(_Q["bench_replication_settings"])
-    finally:
-        await conn.close()
-    assert row is not None
+    row = await row_of(server_url, "bench_replication_settings")
     binaries = parts.binaries_major()
     if row["major"] != binaries:
         raise BenchError(
@@ -119,15 +110,6 @@ class Parts:
             name = urlsplit(base.database_url).path.lstrip("/")
             found[REPLICA] = dataclasses.replace(base, replica_urls=(self.replica.url(name),))
         return found
-
-
-async def _cluster_bytes(server_url: str) -> int:
-    conn = await asyncpg.connect(server_url)
-    try:
-        size: int = await conn.fetchval(_Q["bench_cluster_bytes"])
-    finally:
-        await conn.close()
-    return size
 
 
 def _started(stack: contextlib.ExitStack, part: Any, what: str, out: str) -> Any:
@@ -171,7 +153,7 @@ async def started(
         if REPLICA in paths:
             for url in databases:
                 await _vacuum(url, say)
-            size = await _cluster_bytes(server_url)
+            size: int = (await row_of(server_url, "bench_cluster_bytes"))[0]
             folder = tempfile.gettempdir()
             free = shutil.disk_usage(folder).free
             if free < size + HEADROOM_BYTES:

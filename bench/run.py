@@ -25,31 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
-
 from bench.seed import Scale
-from db.sql import load_queries
 
-from . import QUERIES, report, targets
+from . import report, targets
 from .chart import chart
-from .database import BenchError, prepare
+from .database import BenchError, prepare, row_of
 from .load import Result
 from .measure import measure
 from .options import SCALES, Options
 from .paths import check_pooler, check_replica, started
 
-_Q = load_queries("bench", QUERIES)
-
 Say = Callable[[str], None]
-
-
-async def _postgres_version(url: str) -> str:
-    conn = await asyncpg.connect(url)
-    try:
-        version: str = await conn.fetchval(_Q["bench_server_version"])
-    finally:
-        await conn.close()
-    return version
 
 
 @dataclass(slots=True)
@@ -74,7 +60,7 @@ async def _measure_all(options: Options, server_url: str, say: Say) -> _Run:
     databases = tuple(prepared.url for _, prepared in ready)
     async with started(server_url, options.paths, say, databases) as parts:  # for every scale
         for scale, prepared in ready:
-            run.postgres = await _postgres_version(prepared.url)
+            run.postgres = (await row_of(prepared.url, "bench_server_version"))[0]
             say(f"{scale.name}: measuring on {prepared.name} (PostgreSQL {run.postgres})")
             run.results += await measure(prepared, scale, options, say, parts)
     return run
