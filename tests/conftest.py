@@ -22,6 +22,7 @@ from asgi_lifespan import LifespanManager
 from db.ops import embedded, migrate
 from server import create_app
 from settings import ROOT, Settings, asyncpg_url, with_database
+from tests.support.sql import execute
 from tests.support.topology import PgBouncer, through_pooler
 
 _counter = itertools.count()
@@ -40,15 +41,6 @@ _THROWAWAY = (
 )
 
 
-async def _throwaway(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        for statement in _THROWAWAY:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """Admin URL (database `postgres`) of the server the tests use."""
@@ -56,31 +48,19 @@ def server_url() -> str:
     if url:
         return with_database(asyncpg_url(url), "postgres")
     url = embedded.start(ROOT / ".pgdata-test")
-    asyncio.run(_throwaway(url))
+    asyncio.run(execute(url, *_THROWAWAY))
     return url
-
-
-async def _admin(server_url: str) -> asyncpg.Connection[Any]:
-    return await asyncpg.connect(server_url)
 
 
 async def create_database(server_url: str, *, template: str | None = None) -> str:
     name = f"vesper_test_{_RUN}_{next(_counter)}"
-    conn = await _admin(server_url)
-    try:
-        suffix = f" TEMPLATE {template}" if template else ""
-        await conn.execute(f"CREATE DATABASE {name}{suffix}")
-    finally:
-        await conn.close()
+    suffix = f" TEMPLATE {template}" if template else ""
+    await execute(server_url, f"CREATE DATABASE {name}{suffix}")
     return name
 
 
 async def drop_database(server_url: str, name: str) -> None:
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
+    await execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @asynccontextmanager
@@ -93,12 +73,7 @@ async def temporary_database(
     url = with_database(server_url, name)
     try:
         if sql:
-            conn = await asyncpg.connect(url)
-            try:
-                for statement in sql:
-                    await conn.execute(statement)
-            finally:
-                await conn.close()
+            await execute(url, *sql)
         yield url
     finally:
         await drop_database(server_url, name)

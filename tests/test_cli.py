@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-import asyncpg
 import httpx
 import psutil
 import pytest
@@ -23,6 +22,7 @@ import cli
 from auth import tokens
 from db.ops.demo import DEMO_USERS
 from settings import DEV_JWT_SECRET
+from tests.support.sql import execute
 
 
 def test_token_prints_the_headers_pane_form_for_a_demo_user(
@@ -75,20 +75,12 @@ def test_a_failing_migration_is_a_clear_error(
     assert cli.main(["migrate", "--rollback-all"]) == 0
     capsys.readouterr()
     # A table in the way of 0007: it fails, the migrations before it stay applied.
-    asyncio.run(_execute(empty_db_url, "CREATE TABLE member_projects (id int)"))
+    asyncio.run(execute(empty_db_url, "CREATE TABLE member_projects (id int)"))
     assert cli.main(["migrate"]) == 1
     err = capsys.readouterr().err
     assert 'a migration failed: relation "member_projects" already exists' in err
     assert "still pending: 0007_index_tables, 0008_index_tables_backfill" in err
     assert "Traceback" not in err
-
-
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def test_unreachable_database_is_one_clear_line(

@@ -37,6 +37,7 @@ from settings import Settings
 from tests.support import writes as w
 from tests.support.drift import drift
 from tests.support.graphql import codes, gql, post
+from tests.support.sql import execute
 from tests.support.topology import OwnPrimary, Replica
 
 pytestmark = pytest.mark.slow
@@ -49,11 +50,7 @@ CONSISTENCY = "X-Vesper-Consistency"
 
 async def migrated(server: OwnPrimary) -> OwnPrimary:
     """`server` with the migrated DATABASE on it."""
-    admin = await asyncpg.connect(server.url())
-    try:
-        await admin.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await admin.close()
+    await execute(server.url(), f"CREATE DATABASE {DATABASE}")
     await asyncio.to_thread(migrate.apply, server.url(DATABASE))
     return server
 

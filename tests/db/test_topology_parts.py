@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tests.support.sql import execute
 from tests.support.topology import OwnPrimary, PgBouncer, Replica, through_pooler
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 async def primary() -> AsyncIterator[OwnPrimary]:
     with OwnPrimary() as server:
-        await _execute(server.url(), "CREATE TABLE marks (id int PRIMARY KEY)")
+        await execute(server.url(), "CREATE TABLE marks (id int PRIMARY KEY)", within=10)
         yield server
 
 
@@ -29,14 +30,6 @@ async def primary() -> AsyncIterator[OwnPrimary]:
 def replica(primary: OwnPrimary) -> Iterator[Replica]:
     with Replica(primary) as server:
         yield server
-
-
-async def _execute(url: str, sql: str, *args: Any) -> None:
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute(sql, *args, timeout=10)
-    finally:
-        await conn.close()
 
 
 async def _fetchval(url: str, sql: str, *args: Any) -> Any:
@@ -83,14 +76,14 @@ async def test_the_replica_is_a_hot_standby_following_its_primary(
 ) -> None:
     assert await _fetchval(replica.url(), "SELECT pg_is_in_recovery()") is True
     with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-        await _execute(replica.url(), "INSERT INTO marks VALUES (0)")
-    await _execute(primary.url(), "INSERT INTO marks VALUES (1)")
+        await execute(replica.url(), "INSERT INTO marks VALUES (0)", within=10)
+    await execute(primary.url(), "INSERT INTO marks VALUES (1)", within=10)
     await _until_seen(replica.url(), 1, within=10)
 
 
 async def test_an_apply_delay_makes_the_replica_lag_by_it(primary: OwnPrimary) -> None:
     with Replica(primary, apply_delay_ms=2000) as lagging:
-        await _execute(primary.url(), "INSERT INTO marks VALUES (2)")
+        await execute(primary.url(), "INSERT INTO marks VALUES (2)", within=10)
         inserted = time.monotonic()
         await asyncio.sleep(0.5)
         assert not await _has_mark(lagging.url(), 2)
@@ -110,5 +103,5 @@ async def test_stopped_parts_refuse_connections_until_started(
     before = primary.pid
     primary.restart()
     assert primary.pid != before
-    await _execute(primary.url(), "INSERT INTO marks VALUES (3)")
+    await execute(primary.url(), "INSERT INTO marks VALUES (3)", within=10)
     await _until_seen(replica.url(), 3, within=15)  # the replica reconnects on its own

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
-from pathlib import Path
 
 import asyncpg
 import psycopg
@@ -17,8 +14,9 @@ import pytest
 
 import cli
 from db.ops import migrate
-from settings import ROOT, yoyo_url
+from tests.db.ops.conftest import plain_yoyo
 from tests.support import factories as f
+from tests.support.sql import execute
 
 NAME = "generations_session_status_created_idx"
 MIGRATION = "0006_generations_index"
@@ -53,14 +51,6 @@ async def _index(url: str, name: str = NAME) -> tuple[int, bool, str] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def _leave_invalid_leftover(url: str) -> None:
     """What a failed CREATE INDEX CONCURRENTLY of NAME leaves: an INVALID index (the build
     fails here on duplicate keys)."""
@@ -86,25 +76,6 @@ async def _vesper(
     return code, out, err
 
 
-async def _yoyo_apply(url: str) -> tuple[int, str]:
-    """Plain `yoyo apply` (no code of ours runs): its exit code and output."""
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "yoyo"),
-        "apply",
-        "--batch",
-        "--database",
-        yoyo_url(url),
-        "migrations",
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, output.decode()
-
-
 @pytest.fixture
 async def before_0006(empty_db_url: str) -> str:
     """A database migrated up to the migration before 0006."""
@@ -115,7 +86,7 @@ async def before_0006(empty_db_url: str) -> str:
 async def test_migrate_refuses_a_valid_index_of_another_definition(
     before_0006: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await _execute(before_0006, f"CREATE INDEX {NAME} ON generations (session_id)")
+    await execute(before_0006, f"CREATE INDEX {NAME} ON generations (session_id)")
     before = await _index(before_0006)
 
     code, _, err = await _vesper(before_0006, ["migrate"], monkeypatch, capsys)
@@ -131,10 +102,10 @@ async def test_migrate_refuses_a_valid_index_of_another_definition(
 
 
 async def test_plain_yoyo_refuses_it_too(before_0006: str) -> None:
-    await _execute(before_0006, f"CREATE INDEX {NAME} ON generations (session_id)")
+    await execute(before_0006, f"CREATE INDEX {NAME} ON generations (session_id)")
     before = await _index(before_0006)
 
-    code, output = await _yoyo_apply(before_0006)
+    code, output = await plain_yoyo("apply", url=before_0006)
 
     assert code != 0
     assert f"{NAME} already exists and is not the index this migration builds" in output
@@ -157,7 +128,7 @@ async def test_plain_yoyo_refuses_it_too(before_0006: str) -> None:
 async def test_migrate_refuses_other_relations_in_the_way(
     before_0006: str, in_the_way: str, refusal: str
 ) -> None:
-    await _execute(before_0006, in_the_way)
+    await execute(before_0006, in_the_way)
     names = (NAME, f"{NAME}_leftover")
     before = [await _index(before_0006, name) for name in names]
 
@@ -169,7 +140,7 @@ async def test_migrate_refuses_other_relations_in_the_way(
 
 
 async def test_a_valid_index_of_the_same_definition_is_kept(before_0006: str) -> None:
-    await _execute(
+    await execute(
         before_0006,
         f"CREATE INDEX {NAME} ON generations (session_id, status, created_at DESC, id DESC)",
     )
@@ -216,7 +187,7 @@ async def test_each_guard_keeps_the_indexes_its_migration_built(db_url: str) -> 
     """Every guard's definitions are the ones its CREATE INDEX statements produce: run
     again over them, the migrations keep all of them (same OIDs)."""
     before = {name: await _index(db_url, name) for name in BUILDS}
-    await _execute(db_url, f"DELETE FROM _yoyo_migration WHERE migration_id = any(ARRAY{GUARDED})")
+    await execute(db_url, f"DELETE FROM _yoyo_migration WHERE migration_id = any(ARRAY{GUARDED})")
 
     assert migrate.apply(db_url) == GUARDED
 
@@ -233,7 +204,7 @@ async def test_each_guard_keeps_the_indexes_its_migration_built(db_url: str) -> 
 async def test_adopt_reports_a_valid_index_of_another_definition_as_a_conflict(
     production_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await _execute(production_url, f"CREATE INDEX {NAME} ON generations (session_id)")
+    await execute(production_url, f"CREATE INDEX {NAME} ON generations (session_id)")
     before = await _index(production_url)
 
     code, out, err = await _vesper(production_url, ["migrate", "--adopt"], monkeypatch, capsys)
@@ -254,7 +225,7 @@ async def test_adopt_keeps_the_same_index_and_rebuilds_a_leftover(
     production_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     same = "projects_owner_updated_idx"
-    await _execute(
+    await execute(
         production_url, f"CREATE INDEX {same} ON projects (owner_id, updated_at DESC, id DESC)"
     )
     await _leave_invalid_leftover(production_url)

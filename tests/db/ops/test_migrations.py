@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,9 +12,8 @@ import pytest
 import cli
 from db.ops import catalog, migrate
 from db.pool import DatabaseUnavailable
-from settings import ROOT, yoyo_url
 from tests.conftest import temporary_database
-from tests.db.ops.conftest import PRODUCTION_DDL
+from tests.db.ops.conftest import PRODUCTION_DDL, plain_yoyo
 
 # Drift a production database might have: one blocking change of each kind, one harmless extra.
 DRIFT = """
@@ -192,22 +188,8 @@ async def test_extra_not_null_column_without_default_blocks_adoption(
 
 
 async def _yoyo(*args: str, url: str) -> None:
-    database = yoyo_url(url)
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "yoyo"),
-        *args,
-        "--batch",
-        "--database",
-        database,
-        "migrations",
-        cwd=ROOT,
-        # A clean shell: the explicit --database must be enough.
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
+    code, output = await plain_yoyo(*args, url=url)
+    assert code == 0, output
 
 
 async def test_yoyo_cli_applies_and_rolls_back_all(empty_db_url: str) -> None:

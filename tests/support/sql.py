@@ -1,0 +1,16 @@
+"""Running statements on a connection of their own, for test set-up and checks."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def execute(url: str, *statements: str, within: float | None = None) -> None:
+    """`statements` in order on one new connection to `url`, closed afterwards; `within`
+    (seconds) bounds the connect and each statement."""
+    conn = await asyncpg.connect(url, timeout=60 if within is None else within)
+    try:
+        for statement in statements:
+            await conn.execute(statement, timeout=within)
+    finally:
+        await conn.close()
