@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
+from db.ops.parts import free_port
 from settings import ROOT
 
 from .database import BenchError
@@ -86,13 +86,6 @@ _SAMPLE = re.compile(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _environment(config: ServerConfig, metrics_dir: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -144,7 +137,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 @asynccontextmanager
 async def serving(config: ServerConfig) -> AsyncIterator[Served]:
     """Runs the server for the block."""
-    port = _free_port()
+    port = free_port()
     metrics_dir = tempfile.mkdtemp(prefix="vesper-metrics-") if config.workers > 1 else None
     command = [
         sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1",

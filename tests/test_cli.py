@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 import cli
 from auth import tokens
 from db.ops.demo import DEMO_USERS
+from db.ops.parts import free_port
 from settings import DEV_JWT_SECRET
 from tests.support.sql import execute
 
@@ -114,13 +114,6 @@ def run_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("vesper-run") / "pgdata"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _postgres_of(data: Path) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -134,7 +127,7 @@ def _postgres_of(data: Path) -> list[psutil.Process]:
 def test_vesper_run_prints_a_short_banner_whose_header_works_and_stops_its_database(
     run_data: Path, stop: signal.Signals
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "VESPER_DATA_DIR": str(run_data), "VESPER_PORT": str(port)}
     env.pop("DATABASE_URL", None)
     vesper = Path(sys.executable).parent / "vesper"

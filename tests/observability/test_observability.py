@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from db.ops.parts import free_port
 from observability import logs, metrics
 from observability.querystats import statement_label
 from observability.requestid import RequestIdMiddleware
@@ -291,19 +291,12 @@ def test_text_logs_respect_the_level(capsys: pytest.CaptureFixture[str]) -> None
     assert "WARNING vesper.sql: shown" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 @pytest.mark.slow  # two real uvicorn worker processes
 async def test_two_uvicorn_workers_report_every_request_in_one_scrape(
     db_url: str, conn: f.Conn, tmp_path: Path
 ) -> None:
     owner = await owner_with_projects(conn, 1)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
