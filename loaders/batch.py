@@ -16,6 +16,7 @@ instead of awaiting a future: an awaited field costs tens of microseconds of Pyt
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,8 @@ from observability.metrics import LOADER_BATCH
 
 R = TypeVar("R")
 V = TypeVar("V")
+K = TypeVar("K")
+T = TypeVar("T")
 F = TypeVar("F", bound=Enum)
 
 
@@ -40,7 +43,18 @@ class NotLoaded:
 NOT_LOADED = NotLoaded()
 
 
-class KeyedLoader(DataLoader[uuid.UUID, V], Generic[V]):
+class SharedLoader(DataLoader[K, T], Generic[K, T]):
+    """A DataLoader whose cached future, awaited by every field that asks for its key, is
+    never cancelled by one of them: graphql-core cancels a field's pending awaitables when
+    an error nulls their parent (a sibling's non-null field failed), and cancelling a task
+    that awaits a future cancels the future — for every other field awaiting the same key,
+    which then got CancelledError instead of the row. Each caller awaits a shield of it."""
+
+    def load(self, key: K) -> asyncio.Future[T]:
+        return asyncio.shield(super().load(key))
+
+
+class KeyedLoader(SharedLoader[uuid.UUID, V], Generic[V]):
     """A loader by id that remembers its answers where `ready` can read them."""
 
     name = "unnamed"  # the metric label; `Loaders` sets it
@@ -118,7 +132,7 @@ class PageKey(Generic[F]):
 PageFetch = Callable[[list[uuid.UUID], F | None, Keyset], Awaitable[list[tuple[uuid.UUID, R]]]]
 
 
-class PageLoader(DataLoader[PageKey[F], list[R]], Generic[F, R]):
+class PageLoader(SharedLoader[PageKey[F], list[R]], Generic[F, R]):
     name = "unnamed"
 
     def __init__(self, fetch: PageFetch[F, R]) -> None:

@@ -228,3 +228,18 @@ async def test_mutations_of_one_request_run_in_order_and_each_sees_the_last(
     assert body["data"]["a"]["project"]["name"] == "One"
     assert body["data"]["b"]["project"]["name"] == "Two"
     assert body["data"]["c"]["session"]["project"]["sessionCount"] == 3
+
+
+async def test_an_error_that_nulls_a_project_leaves_fields_sharing_its_loads_answered(
+    client: httpx.AsyncClient, world: w.World
+) -> None:
+    # `a.sessions` fails (page too large) and nulls `a`, whose pending `owner` load is
+    # cancelled; `b.owner` awaits the same loaded profile and must still get it.
+    query = """query($id: ID!) {
+      a: project(id: $id) { owner { id } sessions(first: 1000) { edges { cursor } } }
+      b: project(id: $id) { owner { username } }
+    }"""
+    response = await post(client, query, {"id": world.project_id}, bearer=world.bearer["owner"])
+    body = response.json()
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["data"] == {"a": None, "b": {"owner": {"username": "owner"}}}
