@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "vesper-development-secret-change-me-0123456789"
 DEADLINE_MARGIN_MS = 1000  # how much longer than the statement timeout the server waits
+# An origin as a browser sends it: scheme, host, optional port; no path, no wildcard.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
 
 
 class ConfigError(Exception):
@@ -82,6 +87,11 @@ class Settings:
     replica_urls: tuple[str, ...] = ()
     replica_max_lag_ms: int = 1000
     replica_check_ms: int = 250  # how often each replica's health and position are read
+    # The front end's side (API.md "Cost limit", "Subscriptions", "CORS")
+    max_nodes: int = 10_000  # estimated result size (connections multiply their page size)
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions: int = 10_000  # per process
+    cors_origins: tuple[str, ...] = ()  # exact origins a browser may call the API from
 
     @property
     def production(self) -> bool:
@@ -145,6 +155,17 @@ class Settings:
         for url in (database_url, direct_url, *replica_urls):
             if url is not None:
                 yoyo_url(url)  # validates the scheme early, with a clear message
+        cors_origins = tuple(
+            origin.strip()
+            for origin in (env.get("VESPER_CORS_ORIGINS") or "").split(",")
+            if origin.strip()
+        )
+        for origin in cors_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ConfigError(
+                    f"VESPER_CORS_ORIGINS takes exact origins such as https://app.example.com, "
+                    f"got {origin!r}"
+                )
         if replica_urls and database_url is None:
             raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)")
         if database_url is None and mode == "production":
@@ -181,6 +202,12 @@ class Settings:
             replica_urls=replica_urls,
             replica_max_lag_ms=_int(env, "VESPER_REPLICA_MAX_LAG_MS", 1000),
             replica_check_ms=_int(env, "VESPER_REPLICA_CHECK_MS", 250),
+            max_nodes=_int(env, "VESPER_MAX_NODES", 10_000),
+            max_subscriptions_per_connection=_int(
+                env, "VESPER_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20
+            ),
+            max_subscriptions=_int(env, "VESPER_MAX_SUBSCRIPTIONS", 10_000),
+            cors_origins=cors_origins,
         )
 
 
