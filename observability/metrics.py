@@ -70,6 +70,21 @@ POOL_IN_USE = Gauge(
     "Pool connections checked out by a request.",
     multiprocess_mode="livesum",
 )
+SUBSCRIPTIONS = Gauge(
+    "vesper_subscriptions",
+    "Subscriptions open on WebSocket connections.",
+    multiprocess_mode="livesum",
+)
+EVENTS_DELIVERED = Gauge(
+    "vesper_subscription_events_delivered",
+    "Events handed to subscriptions since the process started (a running total).",
+    multiprocess_mode="livesum",
+)
+EVENTS_LISTENING = Gauge(
+    "vesper_events_listening",
+    "1 while the process's LISTEN connection is up (0: reconnecting, or subscriptions off).",
+    multiprocess_mode="livesum",
+)
 
 # Operation names come from clients: a name is a label only when it looks like a GraphQL
 # name, and only the first MAX_OPERATIONS distinct names of a process get their own series.
@@ -93,6 +108,12 @@ def observe_pool(pool: Any) -> None:
     size = pool.get_size()
     POOL_SIZE.set(size)
     POOL_IN_USE.set(size - pool.get_idle_size())
+
+
+def observe_subscriptions(subscriptions: int, delivered: int, listening: bool) -> None:
+    SUBSCRIPTIONS.set(subscriptions)
+    EVENTS_DELIVERED.set(delivered)
+    EVENTS_LISTENING.set(1 if listening else 0)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -19,17 +19,30 @@ from strawberry.schema.config import StrawberryConfig
 from observability import querystats
 from settings import Settings
 
+from .context import Context
+from .cost import CostLimit
+from .errors import format_error
 from .http import PARSE_CACHE_SIZE
 from .limits import ErrorPhases, LimitedValidation, Limits, OneOperation
 from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME
+from .subscription import Subscription
 from .types import NODE_TYPES
 
 
 class VesperSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Errors are logged once, with the request id, where they are formatted."""
+        """Errors are logged once, with the request id, where they are formatted: by the
+        HTTP endpoint, or here for a WebSocket, whose transport sends each error's
+        `formatted` form."""
+        context = getattr(execution_context, "context", None)
+        if isinstance(context, Context) and context.live is not None:
+            detail = not context.settings.production
+            for error in errors:
+                shown = format_error(error, request_id=context.request_id, detail=detail)
+                error.message = shown["message"]
+                error.extensions = shown["extensions"]
 
 
 class RecordOperation(SchemaExtension):
@@ -58,12 +71,14 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),  # shared with routing (http.py)
         lambda: LimitedValidation(limits, maxsize=512),
         OneOperation,
+        lambda: CostLimit(settings.max_nodes),  # after validation: valid documents only
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
     return VesperSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=extensions,
         config=StrawberryConfig(

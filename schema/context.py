@@ -12,6 +12,7 @@ from auth.viewer import Viewer
 from db.topology import Database, Reads
 from loaders import Loaders, build_loaders
 from resolvers.errors import Unauthenticated
+from resolvers.subscriptions import Live
 from settings import Settings
 
 
@@ -28,6 +29,8 @@ class Context:
     # What each place of the query selects on its nodes (schema/lookahead.py).
     lookahead: dict[Any, Any] = field(default_factory=dict)
     consistency: str | None = None  # the token of the request's last commit
+    live: Live | None = None  # a WebSocket connection's subscriptions
+    cost: int | None = None  # the estimated result size, once estimated (schema/cost.py)
 
     def committed(self, token: str | None) -> None:
         self.consistency = token or self.consistency

@@ -175,13 +175,20 @@ ORDER BY i.indexname
 -- name: seed_sync_triggers
 -- ALTER TABLE statements that switch the insert triggers of the index tables (migration
 -- 0007) and of project_stats (0009) off ($1 = 'DISABLE') or on ('ENABLE'): the seeder
--- fills them set-based instead of row by row.
+-- fills them set-based instead of row by row. The event triggers (0013) are off too: a
+-- load publishes nothing (millions of notifications nobody asked for).
 SELECT format('ALTER TABLE %I %s TRIGGER %I', t.table_name, $1::text, t.trigger_name)
 FROM (VALUES ('project_members', 'member_projects_sync'),
              ('outputs', 'published_outputs_sync'),
              ('projects', 'project_stats_sync'),
              ('sessions', 'project_stats_sync'),
-             ('published_outputs', 'project_stats_sync')) AS t (table_name, trigger_name)
+             ('published_outputs', 'project_stats_sync'),
+             ('generations', 'vesper_events_on_insert'),
+             ('generations', 'vesper_events_on_update'),
+             ('outputs', 'vesper_events_on_insert'),
+             ('sessions', 'vesper_events_on_insert'),
+             ('sessions', 'vesper_events_on_update'),
+             ('projects', 'vesper_events_on_update')) AS t (table_name, trigger_name)
 
 -- name: seed_index_table_keys
 -- The primary and foreign keys of the index tables, to drop for the load and add back
