@@ -148,6 +148,8 @@ class Hub:
                 # The database is away: the listener has lost it too, and its reconnection
                 # tells every subscriber that events may have been missed.
                 log.warning("event not delivered: %s: %s", type(exc).__name__, exc)
+            except Exception:  # a bug must not stop the events of everyone else
+                log.exception("event not delivered")
 
     async def deliver(self, event: Event) -> None:
         targets = (
