@@ -21,19 +21,20 @@ import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request as StarletteRequest
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from auth.request import authenticate
 from db.errors import UNAVAILABLE
+from db.events import Hub, listening
 from db.ops import readiness
 from db.ops.embedded import resolve_database_url
 from db.topology import BadToken, Topology, open_topology, parse_token
@@ -53,11 +54,16 @@ from schema.http import (
     read_body,
     unavailable,
 )
-from settings import Settings
+from schema.websocket import WebSocketView
+from settings import Settings, asyncpg_url
+from web import graphiql
 
 log = logging.getLogger("vesper.server")
 
 T = TypeVar("T")
+# uvicorn's WebSocket implementation on the `websockets` library's current API ("auto"
+# picks its deprecated legacy one): `uvicorn server:app --ws websockets-sansio`.
+WS_PROTOCOL = "websockets-sansio"
 
 
 class AppState(TypedDict):
@@ -65,6 +71,7 @@ class AppState(TypedDict):
 
     topology: Topology
     database_url: str  # for what needs a connection of its own (the readiness check)
+    hub: Hub | None  # the subscriptions of this process; None without a direct connection
 
 
 Request = StarletteRequest[AppState]
@@ -80,7 +87,7 @@ class GraphQLApp:
         rid = request_id(request.scope)
         if request.method == "GET" and "query" not in request.query_params:
             if "text/html" in request.headers.get("accept", "") and not self.settings.production:
-                return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+                return graphiql.page(self.settings)
             return JSONResponse(request_error("Not found", "NOT_FOUND", request_id=rid), 404)
         media = negotiate(request.headers.get("accept"))
         operation: str | None = None
@@ -131,10 +138,13 @@ class GraphQLApp:
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
         after = consistency_token(request)
-        if operation_type(query, operation, self.settings.max_tokens) == "query":
-            reads = topology.for_read(after)
-        else:  # a mutation, or a document execution will refuse
-            reads = topology.for_write()
+        kind = operation_type(query, operation, self.settings.max_tokens)
+        if kind == "subscription":
+            raise RequestRefused(
+                400, "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"
+            )
+        # a mutation, or a document execution will refuse, goes to the primary
+        reads = topology.for_read(after) if kind == "query" else topology.for_write()
         try:
             who = await authenticate(
                 reads,
@@ -177,6 +187,8 @@ class GraphQLApp:
         headers: dict[str, str] = {}
         if self.settings.query_stats:
             extensions["queries"] = stats.as_extension()
+        if context.cost is not None and not self.settings.production:
+            extensions["cost"] = context.cost  # the estimated result size (schema/cost.py)
         if context.consistency is not None:  # what a write committed: read your writes
             extensions["consistency"] = headers[CONSISTENCY] = context.consistency
         if extensions:
@@ -273,6 +285,11 @@ async def healthz(request: Request) -> Response:
 
 async def metrics_endpoint(request: Request) -> Response:
     metrics.observe_pool(request.state["topology"].primary.pool)
+    hub = request.state["hub"]
+    if hub is None:
+        metrics.observe_subscriptions(0, 0, listening=False)
+    else:
+        metrics.observe_subscriptions(hub.count, hub.delivered, listening=hub.listening)
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
 
@@ -295,6 +312,52 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body)
 
 
+class ListedOrigins(CORSMiddleware):
+    """Starlette's CORS, except that a response to an origin not listed carries no CORS
+    header at all (Starlette adds its credentials and exposed-headers lines to every
+    response that has an Origin; only the allowed origin line is left out)."""
+
+    async def simple_response(
+        self, scope: Scope, receive: Receive, send: Send, request_headers: Headers
+    ) -> None:
+        if self.is_allowed_origin(request_headers["origin"]):
+            await super().simple_response(scope, receive, send, request_headers)
+        else:
+            await self.app(scope, receive, send)
+
+
+def cors(origins: tuple[str, ...]) -> Middleware:
+    """CORS for a browser front end on the listed origins (API.md "CORS"): credentials
+    allowed, the headers the API reads allowed, those it answers with exposed; preflights
+    cached for ten minutes. An origin not listed gets no CORS header at all."""
+    return Middleware(
+        ListedOrigins,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-Id", CONSISTENCY],
+        expose_headers=["X-Request-Id", CONSISTENCY],
+        allow_credentials=True,
+        max_age=600,
+    )
+
+
+@asynccontextmanager
+async def _events(settings: Settings, url: str, topology: Topology) -> AsyncIterator[Hub | None]:
+    """The process's subscriptions, fed by a LISTEN connection on the direct URL; none
+    when the only URL goes through a transaction pooler (LISTEN needs a session)."""
+    direct = settings.database_direct_url
+    if direct is None and settings.transaction_pooled:
+        log.warning(
+            "subscriptions are off: LISTEN needs a session, set DATABASE_DIRECT_URL "
+            "beside a transaction pooler"
+        )
+        yield None
+        return
+    hub = Hub(topology.primary, limit=settings.max_subscriptions)
+    async with listening(asyncpg_url(direct or url), hub, deadline=settings.database_deadline):
+        yield hub
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
@@ -304,21 +367,26 @@ def create_app(settings: Settings) -> Starlette:
             url, settings, init=observer.register(), watcher=metrics.TopologyMetrics()
         )
         try:
-            async with topology.checking():
-                yield {"topology": topology, "database_url": url}
+            async with topology.checking(), _events(settings, url, topology) as hub:
+                yield {"topology": topology, "database_url": url, "hub": hub}
         finally:
             await topology.close()
             metrics.worker_stopped()
 
     graphql = GraphQLApp(settings)
+    middleware = [Middleware(NoSniff), Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.insert(0, cors(settings.cors_origins))
     return Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", WebSocketView(graphql.schema, settings)),
+            *graphiql.routes(settings),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
-        middleware=[Middleware(NoSniff), Middleware(RequestIdMiddleware)],
+        middleware=middleware,
         exception_handlers={Exception: _unhandled},
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ import pytest
 
 from settings import ConfigError, Settings
 from tests.support.graphql import codes, post, token
+from web import graphiql
 
 SECRET = "a-production-secret-that-is-long-enough"
 PRODUCTION = {"env": "production", "jwt_secret": SECRET, "query_stats": False}
@@ -81,6 +82,12 @@ def test_unknown_environment_is_refused() -> None:
 async def test_graphiql_is_off_in_production(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)
+async def test_graphiql_assets_are_not_served_in_production(client: httpx.AsyncClient) -> None:
+    for path in graphiql.manifest():
+        assert (await client.get(f"/graphiql/{path}")).status_code == 404, path
 
 
 @pytest.mark.parametrize("settings", [PRODUCTION], indirect=True)

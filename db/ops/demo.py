@@ -1,11 +1,12 @@
 """A small deterministic demo dataset, loaded idempotently in one transaction.
 
-Everything derives from constants: ids are uuid5 over `NAMESPACE` and a readable key,
-timestamps are offsets from `BASE` (naive UTC at millisecond precision, as the timestamp(3)
-columns hold), and the variety (prompts, models, statuses, output counts) comes from one
-seeded `random.Random`, so every load produces byte-identical rows. `_PROJECTS` is the shape:
-who owns what, who is a member with which role, which sessions are private, and the scripted
-newest generations that pin the edge cases (every status, a private newest image, a tie).
+Everything derives from constants: ids are uuid5 over a namespace and a readable key
+(`demo_id`, in domain/demo.py with the users), timestamps are offsets from `BASE` (naive
+UTC at millisecond precision, as the timestamp(3) columns hold), and the variety (prompts,
+models, statuses, output counts) comes from one seeded `random.Random`, so every load
+produces byte-identical rows. `_PROJECTS` is the shape: who owns what, who is a member
+with which role, which sessions are private, and the scripted newest generations that pin
+the edge cases (every status, a private newest image, a tie).
 """
 
 from __future__ import annotations
@@ -24,30 +25,17 @@ import asyncpg
 
 from db.sql import load_queries
 
+# The users are the dataset's too: named from here as well.
+from domain.demo import ADMINS as ADMINS
+from domain.demo import DEMO_USERS as DEMO_USERS
+from domain.demo import USERS, demo_id
+
 from . import QUERIES
 
-NAMESPACE = uuid.UUID("5d0c9a7e-3b41-4f2a-9e6d-1c8b7a60f3d2")
 BASE = datetime(2026, 11, 1)  # naive UTC
 CDN = "https://cdn.loopvesper.example"
 _SEED = 20261101
 _LOCK_KEY = 0x56_45_53_50_45_52_00_01  # pg_advisory_xact_lock key ("VESPER", 1)
-
-
-def demo_id(kind: str, key: str) -> uuid.UUID:
-    """The fixed id of demo object `kind` (profile, project, ...) named `key`."""
-    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
-
-
-_USERS = (
-    ("alice", "Alice Anders", "user"),
-    ("bob", "Bob Brennan", "user"),
-    ("carol", "Carol Chen", "user"),
-    ("dave", "Dave Diaz", "user"),
-    ("erin", "Erin Eze", "user"),
-    ("root", "Root Admin", "admin"),
-)
-DEMO_USERS: dict[str, uuid.UUID] = {name: demo_id("profile", name) for name, _, _ in _USERS}
-ADMINS = frozenset(name for name, _, role in _USERS if role == "admin")
 
 
 class _S(NamedTuple):
@@ -365,7 +353,7 @@ def build_demo() -> DemoData:
     """The demo rows; pure and deterministic (cached: the same objects on every call)."""
     rng = random.Random(_SEED)
     data: dict[str, list[Any]] = {field.name: [] for field in dataclasses.fields(DemoData)}
-    for number, (name, display_name, role) in enumerate(_USERS):
+    for number, (name, display_name, role) in enumerate(USERS):
         at = BASE - timedelta(days=90 - number)
         avatar = f"{CDN}/avatars/{name}.png"
         data["profiles"].append(Profile(DEMO_USERS[name], name, display_name, avatar, role, at, at))
