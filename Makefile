@@ -50,8 +50,9 @@ fmt: $(TOOLS) ## format the code
 migrate: $(SERVER) ## apply pending migrations (DATABASE_URL or the embedded server)
 	@$(BIN)/vesper migrate
 
-bench: $(TOOLS) ## load benchmark at small scale (seeds vesper_bench_small once), report in bench/reports
+bench: $(TOOLS) ## load benchmark at small scale (seeds vesper_bench_small once) and the fan-out, reports in bench/reports
 	$(BIN)/vesper bench --scale small --out bench/reports
+	$(BIN)/vesper fanout --out bench/reports
 
 schema: $(SERVER) ## rewrite docs/schema.graphql (the published schema) after a deliberate change
 	$(BIN)/vesper schema > docs/schema.graphql

@@ -1,4 +1,5 @@
-"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, stats, tokens, schema."""
+"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, fanout, stats, tokens,
+schema."""
 
 from __future__ import annotations
 
@@ -142,18 +143,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _token_for(settings: Settings, username: str) -> str:
-    from auth import tokens
-    from db.ops.demo import DEMO_USERS
+def _token_for(settings: Settings, username: str, *, as_headers: bool = False) -> str:
+    from auth import demo
 
-    if username not in DEMO_USERS:
-        raise ConfigError(f"unknown demo user {username!r}; choose from {', '.join(DEMO_USERS)}")
-    return tokens.issue(
-        DEMO_USERS[username],
-        secret=settings.jwt_secret,
-        email=f"{username}@loopvesper.example",
-        audience=settings.jwt_audience,
-    )
+    try:
+        return (demo.headers if as_headers else demo.token)(username, settings)
+    except demo.UnknownDemoUser as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
@@ -299,9 +295,31 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_fanout(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.database import BenchError
+    from bench.fanout import FanoutOptions, run
+    from bench.options import DEFAULT_OUT
+
+    if args.subscribers < 1 or args.events < 1:
+        print("vesper: --subscribers and --events take numbers from 1", file=sys.stderr)
+        return 2
+    options = FanoutOptions(
+        subscribers=args.subscribers,
+        events=args.events,
+        out=Path(args.out) if args.out else DEFAULT_OUT,
+    )
+    url = _session_database(settings)  # the server the temporary database is made on
+    _check_connection(url)
+    try:
+        return run(options, server_url=url, say=print)
+    except BenchError as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+
+
 def _headers(settings: Settings, user: str) -> str:
     """The request header for a demo user in the JSON form GraphiQL's headers pane takes."""
-    return json.dumps({"Authorization": f"Bearer {_token_for(settings, user)}"})
+    return _token_for(settings, user, as_headers=True)
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -316,11 +334,17 @@ def _serve(settings: Settings, *, log_file: Path | None = None) -> None:
     import uvicorn
 
     from observability import logs
-    from server import create_app
+    from server import WS_PROTOCOL, create_app
 
     logs.configure(log_format=settings.log_format, level=settings.log_level, file=log_file)
     # No log configuration of uvicorn's own: its records go through ours (JSON included).
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws=WS_PROTOCOL,
+    )
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -357,7 +381,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.production:
         print(f"  GraphiQL   http://{settings.host}:{settings.port}/graphql")
         print(f"  Headers    {_headers(settings, args.user)}")
-        print(f"             ({args.user}; paste into GraphiQL's Headers tab)")
+        first = next(iter(DEMO_USERS))  # the one GraphiQL opens as (web/graphiql.py)
+        where = "already in" if args.user == first else f"GraphiQL opens as {first}: paste into"
+        print(f"             ({args.user}; {where} GraphiQL's Headers tab)")
         print(f"  Users      {users}: vesper token --user <name>")
     print(f"  Database   {database} ({done})")
     print(f"  Log        {_shown(RUN_LOG)}")
@@ -447,6 +473,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "direct,pooler,replica (default all; --quick: direct,pooler)",
     )
     ben.set_defaults(handler=cmd_bench)
+    fan = sub.add_parser(
+        "fanout",
+        help="subscriptions' fan-out: events to many subscribers of one server process",
+    )
+    fan.add_argument("--subscribers", type=int, default=1000, help="WebSocket clients (1000)")
+    fan.add_argument("--events", type=int, default=30, help="timed events (30)")
+    fan.add_argument("--out", help="folder for fanout.json (bench/out)")
+    fan.set_defaults(handler=cmd_fanout)
     tok = sub.add_parser(
         "token",
         help="print a demo user's Authorization header, as GraphiQL's headers pane takes it",
