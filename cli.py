@@ -334,16 +334,19 @@ def _serve(settings: Settings, *, log_file: Path | None = None) -> None:
     import uvicorn
 
     from observability import logs
-    from server import WS_PROTOCOL, create_app
+    from server import WS_PROTOCOL, create_app, settle_heap
 
     logs.configure(log_format=settings.log_format, level=settings.log_level, file=log_file)
     # No log configuration of uvicorn's own: its records go through ours (JSON included).
+    app = create_app(settings)
+    settle_heap()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         ws=WS_PROTOCOL,
+        ws_per_message_deflate=False,
     )
 
 

@@ -142,7 +142,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[Served]:
     command = [
         sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(config.workers), "--no-access-log",
-        "--ws", "websockets-sansio",  # as `vesper serve` (server.WS_PROTOCOL)
+        "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",  # as `vesper serve`
     ]  # fmt: skip
     with tempfile.NamedTemporaryFile(prefix="vesper-bench-", suffix=".log") as log:
         process = await asyncio.create_subprocess_exec(

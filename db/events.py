@@ -27,9 +27,12 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from domain.rows import GenerationRow
+from domain.rows import GenerationRow, ProjectRow, SessionRow
+from domain.vocabulary import ProjectRole
 
 from .generations import generations_by_ids
+from .projects import projects_by_ids
+from .sessions import sessions_by_ids
 from .sql import load_queries
 from .types import Executor
 
@@ -68,11 +71,13 @@ def parse(payload: str) -> Event | None:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """An event as one subscriber may see it."""
+    """An event as one subscriber reads it: the rows it is about, with the subscriber's
+    own role in them (read once for every subscriber, then given each one's role)."""
 
     event: Event
-    owner: bool  # the subscriber owns the project
-    generation: GenerationRow | None = None  # for a generation event, as this viewer reads it
+    project: ProjectRow | None = None  # for projectActivity
+    session: SessionRow | None = None  # for projectActivity, on a session's event
+    generation: GenerationRow | None = None  # on a generation's event
 
 
 class Peer(Protocol):
@@ -165,23 +170,36 @@ class Hub:
             rows = await self.db.fetch(_Q["session_event_viewers"], viewers, event.session)
         else:
             rows = await self.db.fetch(_Q["project_event_viewers"], viewers, event.project)
-        sees = {r["viewer"]: r["owner"] for r in rows}
-        if not sees:
+        roles: dict[uuid.UUID, ProjectRole | None] = {
+            r["viewer"]: None if r["viewer_role"] is None else ProjectRole(r["viewer_role"])
+            for r in rows
+        }
+        if not roles:
             return
-        generation = None
+        seen = [s for s in targets if s.viewer in roles]
+        reader = next(iter(roles))  # any viewer who sees it: the rows are the same for all
+        generation = project = session = None
         if event.generation is not None:
-            found = await generations_by_ids(
-                self.db, viewer=next(iter(sees)), ids=[event.generation]
-            )
+            found = await generations_by_ids(self.db, viewer=reader, ids=[event.generation])
             generation = found[0] if found else None
-        for subscriber in targets:
-            owner = sees.get(subscriber.viewer)
-            if owner is None:
-                continue
-            seen = generation
-            if seen is not None and seen.viewer_owns_project != owner:
-                seen = replace(seen, viewer_owns_project=owner)
-            self._hand(subscriber, Delivery(event, owner, seen))
+        if any(s.on_project is not None for s in seen):
+            projects = await projects_by_ids(self.db, viewer=reader, ids=[event.project])
+            project = projects[0] if projects else None
+            if event.session is not None:
+                sessions = await sessions_by_ids(self.db, viewer=reader, ids=[event.session])
+                session = sessions[0] if sessions else None
+        as_read: dict[ProjectRole | None, tuple[ProjectRow | None, GenerationRow | None]] = {}
+        for subscriber in seen:
+            role = roles[subscriber.viewer]
+            if role not in as_read:
+                as_read[role] = (
+                    None if project is None else replace(project, viewer_role=role),
+                    None
+                    if generation is None
+                    else replace(generation, viewer_owns_project=role is ProjectRole.OWNER),
+                )
+            theirs, their_generation = as_read[role]
+            self._hand(subscriber, Delivery(event, theirs, session, their_generation))
 
     def _hand(self, subscriber: Subscriber, delivery: Delivery) -> None:
         try:

@@ -85,17 +85,11 @@ async def project_activity(live: Live, project_id: str) -> AsyncIterator[Activit
 
 
 async def _activity(live: Live, subscriber: Subscriber) -> AsyncIterator[Activity]:
-    key = subscriber.on_project
-    assert key is not None
     async with live.following(subscriber):
         while True:
             delivery = await subscriber.queue.get()
-            loaders = live.loaders()
-            project = await loaders.project_by_id.load(key)
-            session = None
-            if delivery.event.session is not None:
-                session = await loaders.session_by_id.load(delivery.event.session)
-                if session is None:  # hidden or gone since the hub checked
-                    continue
-            if project is not None:
-                yield project, session, delivery.generation
+            if delivery.project is None:  # deleted since
+                continue
+            if delivery.event.session is not None and delivery.session is None:
+                continue
+            yield delivery.project, delivery.session, delivery.generation
