@@ -55,6 +55,7 @@ from schema.http import (
     read_body,
     unavailable,
 )
+from schema.persisted import Documents, load_manifest
 from schema.websocket import WebSocketView
 from settings import Settings, asyncpg_url
 from web import graphiql
@@ -84,11 +85,15 @@ class GraphQLApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema: strawberry.Schema = build_schema(settings)
+        trusted = (
+            {} if settings.trusted_documents is None else load_manifest(settings.trusted_documents)
+        )
+        self.documents = Documents(trusted, only_trusted=settings.only_trusted)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         rid = request_id(request.scope)
-        if request.method == "GET" and "query" not in request.query_params:
+        if request.method == "GET" and not _NAMES_A_DOCUMENT & request.query_params.keys():
             if "text/html" in request.headers.get("accept", "") and not self.settings.production:
                 return graphiql.page(self.settings)
             return JSONResponse(request_error("Not found", "NOT_FOUND", request_id=rid), 404)
@@ -100,7 +105,7 @@ class GraphQLApp:
                     raise RequestRefused(406, f"accept {GRAPHQL_RESPONSE} or {JSON}")
                 body = await read_body(request, self.settings.max_body_bytes)
                 params = graphql_params(request, body, max_depth=self.settings.max_json_depth)
-                query, variables, operation = checked(params)
+                query, variables, operation = checked(params, self.documents.document(params))
                 response, codes = await self.within_deadline(
                     self.execute(request, stats, media, query, variables, operation), media
                 )
@@ -218,6 +223,8 @@ class GraphQLApp:
 
 
 CONSISTENCY = "X-Vesper-Consistency"
+# A GET with one of these runs a document; without, it asks for GraphiQL (or a 404).
+_NAMES_A_DOCUMENT = frozenset({"query", "documentId", "extensions"})
 
 
 def consistency_token(request: Request) -> int | None:
@@ -383,7 +390,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", WebSocketView(graphql.schema, settings)),
+            WebSocketRoute("/graphql", WebSocketView(graphql.schema, settings, graphql.documents)),
             *graphiql.routes(settings),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

@@ -92,6 +92,9 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     max_subscriptions: int = 10_000  # per process
     cors_origins: tuple[str, ...] = ()  # exact origins a browser may call the API from
+    # API.md "Persisted documents"
+    trusted_documents: str | None = None  # the manifest's path
+    only_trusted: bool = False  # refuse every document not in the manifest
 
     @property
     def production(self) -> bool:
@@ -166,6 +169,10 @@ class Settings:
                     f"VESPER_CORS_ORIGINS takes exact origins such as https://app.example.com, "
                     f"got {origin!r}"
                 )
+        trusted_documents = env.get("VESPER_TRUSTED_DOCUMENTS") or None
+        only_trusted = _flag(env.get("VESPER_ONLY_TRUSTED"), default=False)
+        if only_trusted and trusted_documents is None:
+            raise ConfigError("VESPER_ONLY_TRUSTED=1 needs VESPER_TRUSTED_DOCUMENTS (the manifest)")
         if replica_urls and database_url is None:
             raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)")
         if database_url is None and mode == "production":
@@ -208,6 +215,8 @@ class Settings:
             ),
             max_subscriptions=_int(env, "VESPER_MAX_SUBSCRIPTIONS", 10_000),
             cors_origins=cors_origins,
+            trusted_documents=trusted_documents,
+            only_trusted=only_trusted,
         )
 
 

@@ -111,11 +111,14 @@ def strict_json(text: str | bytes, *, max_depth: int) -> Any:
 def graphql_params(request: Request[Any], body: bytes, *, max_depth: int) -> dict[str, Any]:
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
-        if "variables" in params:
-            try:
-                params["variables"] = strict_json(params["variables"], max_depth=max_depth)
-            except ValueError as exc:
-                raise RequestRefused(400, f"variables must be a JSON object: {_why(exc)}") from None
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    params[name] = strict_json(params[name], max_depth=max_depth)
+                except ValueError as exc:
+                    raise RequestRefused(
+                        400, f"{name} must be a JSON object: {_why(exc)}"
+                    ) from None
         return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
@@ -138,8 +141,10 @@ def _why(exc: ValueError) -> str:
     return "it cannot be decoded"  # not UTF-8, or a number too long to read
 
 
-def checked(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
-    query, variables, name = (params.get(k) for k in ("query", "variables", "operationName"))
+def checked(params: dict[str, Any], query: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    """The request's document (`query`: sent, or named by a persisted document's id), its
+    variables and operation name, each of the right form."""
+    variables, name = params.get("variables"), params.get("operationName")
     if not isinstance(query, str) or not query.strip():
         raise RequestRefused(400, "the request has no GraphQL query")
     if variables is not None and not isinstance(variables, dict):

@@ -38,7 +38,8 @@ from settings import Settings
 
 from .context import Context
 from .errors import request_error
-from .http import operation_type
+from .http import RequestRefused, operation_type
+from .persisted import Documents
 
 log = logging.getLogger("vesper.websocket")
 
@@ -82,34 +83,32 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
         if self.connection_acknowledged and isinstance(payload, dict):
-            query = payload.get("query")
+            try:
+                query = self.view.documents.document(payload)  # persisted documents too
+            except RequestRefused as refused:
+                await self._refuse(message["id"], refused.message, refused.code)
+                return
             kind = operation_type(
                 query if isinstance(query, str) else "",
                 payload.get("operationName"),
                 self.context.settings.max_tokens,
             )
             if kind in {"query", "mutation"}:
-                await self.send_message(
-                    {
-                        "id": message["id"],
-                        "type": "error",
-                        "payload": [
-                            request_error(
-                                f"a {kind} is served over HTTP: POST /graphql",
-                                "BAD_USER_INPUT",
-                                request_id=self.context.request_id,
-                            )["errors"][0]
-                        ],
-                    }
-                )
+                await self._refuse(message["id"], f"a {kind} is served over HTTP: POST /graphql")
                 return
+            if isinstance(query, str):
+                payload["query"] = query
         await super().handle_subscribe(message)
+
+    async def _refuse(self, operation: str, message: str, code: str = "BAD_USER_INPUT") -> None:
+        error = request_error(message, code, request_id=self.context.request_id)["errors"][0]
+        await self.send_message({"id": operation, "type": "error", "payload": [error]})
 
 
 class WebSocketView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportHandler
 
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, documents: Documents) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
@@ -119,6 +118,7 @@ class WebSocketView(GraphQL[Context, None]):
             allowed_origins=settings.cors_origins,
         )
         self.settings = settings
+        self.documents = documents
 
     async def get_context(self, request: Any, response: Any) -> Context:
         topology: Topology = request.state.topology
