@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -251,15 +251,12 @@ class Listener:
         *,
         timeout: float,
         check_every: float = 5.0,
-        connect: Callable[..., Awaitable[asyncpg.Connection[Any]]] = asyncpg.connect,
     ) -> None:
         self.url = url
         self.hub = hub
         self.timeout = timeout
         self.check_every = check_every
-        self.connect = connect
-        self.listening = asyncio.Event()
-        self.connections = 0  # how many times it has connected (for tests)
+        self.connections = 0  # how many times it has connected
 
     def _on_notification(self, conn: Any, pid: int, channel: str, payload: object) -> None:
         text = str(payload)
@@ -285,7 +282,7 @@ class Listener:
         while True:
             conn: asyncpg.Connection[Any] | None = None
             try:
-                conn = await self.connect(
+                conn = await asyncpg.connect(
                     self.url,
                     timeout=self.timeout,
                     statement_cache_size=0,
@@ -296,17 +293,16 @@ class Listener:
                 if self.connections > 1:
                     log.info("listening for events again")
                     self.hub.restarted()
-                self.listening.set()
                 self.hub.listening = True
                 delay = 0.1
                 await self._until_lost(conn)
+                log.warning("event listener lost the database: the connection closed")
             except asyncio.CancelledError:
                 raise
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-                if self.listening.is_set():
+                if self.hub.listening:
                     log.warning("event listener lost the database: %s", type(exc).__name__)
             finally:
-                self.listening.clear()
                 self.hub.listening = False
                 if conn is not None:
                     conn.terminate()
