@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from db.events import Hub, Peer, Subscriber, TooManySubscriptions
+from db.events import Delivery, Hub, Peer, Subscriber, TooManySubscriptions
 from domain.rows import GenerationRow, ProjectRow, SessionRow
 from domain.vocabulary import NodeType
 from loaders import Loaders
 
 from .errors import BadUserInput, NotFound
 from .ids import decode
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -54,42 +57,46 @@ class Live:
             self.hub.remove(subscriber)
 
 
-async def generation_updates(live: Live, session_id: str) -> AsyncIterator[GenerationRow]:
+async def generation_updates(live: Live, session_id: str) -> AsyncGenerator[GenerationRow, None]:
     """The generations of a session as they are created, change status or gain outputs.
     Raises NOT_FOUND before the first event when the session is not visible."""
     key = decode(session_id, NodeType.SESSION)
     live.check_room()
     if await live.loaders().session_by_id.load(key) is None:
         raise NotFound("no session with this id")
-    return _generations(live, Subscriber(live.viewer, live.peer, on_session=key))
+    return _follow(live, Subscriber(live.viewer, live.peer, on_session=key), _generation)
 
 
-async def _generations(live: Live, subscriber: Subscriber) -> AsyncIterator[GenerationRow]:
+def _generation(delivery: Delivery) -> GenerationRow | None:
+    return delivery.generation
+
+
+async def _follow(
+    live: Live, subscriber: Subscriber, shown: Callable[[Delivery], T | None]
+) -> AsyncGenerator[T, None]:
+    """What `shown` makes of each delivery, skipping those it makes nothing of; closing
+    it ends the subscription (its place in the hub and the connection's count)."""
     async with live.following(subscriber):
         while True:
-            delivery = await subscriber.queue.get()
-            if delivery.generation is not None:
-                yield delivery.generation
+            item = shown(await subscriber.queue.get())
+            if item is not None:
+                yield item
 
 
 Activity = tuple[ProjectRow, SessionRow | None, GenerationRow | None]
 
 
-async def project_activity(live: Live, project_id: str) -> AsyncIterator[Activity]:
+async def project_activity(live: Live, project_id: str) -> AsyncGenerator[Activity, None]:
     """What happens in a project: the project, a session, a generation changing."""
     key = decode(project_id, NodeType.PROJECT)
     live.check_room()
     if await live.loaders().project_by_id.load(key) is None:
         raise NotFound("no project with this id")
-    return _activity(live, Subscriber(live.viewer, live.peer, on_project=key))
+    return _follow(live, Subscriber(live.viewer, live.peer, on_project=key), _activity)
 
 
-async def _activity(live: Live, subscriber: Subscriber) -> AsyncIterator[Activity]:
-    async with live.following(subscriber):
-        while True:
-            delivery = await subscriber.queue.get()
-            if delivery.project is None:  # deleted since
-                continue
-            if delivery.event.session is not None and delivery.session is None:
-                continue
-            yield delivery.project, delivery.session, delivery.generation
+def _activity(delivery: Delivery) -> Activity | None:
+    project, session = delivery.project, delivery.session
+    if project is None or (delivery.event.session is not None and session is None):
+        return None  # deleted since the event
+    return project, session, delivery.generation

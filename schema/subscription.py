@@ -6,7 +6,8 @@ event was most of the fan-out's CPU (bench/fanout.py), its garbage collections i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -18,6 +19,7 @@ from resolvers.errors import BadUserInput
 from .context import Info
 from .types import Generation, Project, Session
 
+R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -43,7 +45,7 @@ def _live(info: Info) -> subscriptions.Live:
 async def _generation_updated(info: Info, session_id: strawberry.ID) -> AsyncIterator[Generation]:
     live = _live(info)
     rows = await subscriptions.generation_updates(live, session_id)
-    return _each(info, live, (Generation.from_row(row) async for row in rows))
+    return _each(info, live, rows, Generation.from_row)
 
 
 async def _project_activity(
@@ -51,17 +53,15 @@ async def _project_activity(
 ) -> AsyncIterator[ProjectActivity]:
     live = _live(info)
     events = await subscriptions.project_activity(live, project_id)
-    return _each(
-        info,
-        live,
-        (
-            ProjectActivity(
-                project=Project.from_row(project),
-                session=None if session is None else Session.from_row(session),
-                generation=None if generation is None else Generation.from_row(generation),
-            )
-            async for project, session, generation in events
-        ),
+    return _each(info, live, events, _activity)
+
+
+def _activity(event: subscriptions.Activity) -> ProjectActivity:
+    project, session, generation = event
+    return ProjectActivity(
+        project=Project.from_row(project),
+        session=None if session is None else Session.from_row(session),
+        generation=None if generation is None else Generation.from_row(generation),
     )
 
 
@@ -81,10 +81,15 @@ class _FreshLoaders:
         return getattr(built, name)
 
 
-async def _each(info: Info, live: subscriptions.Live, items: AsyncIterator[T]) -> AsyncIterator[T]:
-    async for item in items:
-        info.context.loaders = cast(Loaders, _FreshLoaders(live.loaders))
-        yield item
+async def _each(
+    info: Info, live: subscriptions.Live, rows: AsyncGenerator[R, None], shown: Callable[[R], T]
+) -> AsyncIterator[T]:
+    """Each row as the schema shows it, read with fresh loaders. Closing this (the client
+    completes, or goes) closes `rows` at once, which ends the subscription."""
+    async with aclosing(rows):
+        async for row in rows:
+            info.context.loaders = cast(Loaders, _FreshLoaders(live.loaders))
+            yield shown(row)
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ the database, as another application would."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -291,8 +292,7 @@ async def test_subscription_limits_per_connection_and_per_process(url: str, worl
         ws_client(url, token(world.owner)) as first,
         ws_client(url, token(world.owner)) as second,
     ):
-        for _ in range(2):
-            await subscribed(first, GENERATION_UPDATED, sid(world.public))
+        ops = [await subscribed(first, GENERATION_UPDATED, sid(world.public)) for _ in range(2)]
         third = await first.subscribe(GENERATION_UPDATED, sid(world.public))
         assert error_codes(await first.next_of(third)) == ["BAD_USER_INPUT"]
         await subscribed(second, GENERATION_UPDATED, sid(world.public))
@@ -300,6 +300,16 @@ async def test_subscription_limits_per_connection_and_per_process(url: str, worl
         refused = await second.next_of(fourth)
         assert error_codes(refused) == ["BAD_USER_INPUT"]
         assert "limit of 3" in refused["payload"][0]["message"]
+        # a completed subscription gives its place back, on the connection and the process
+        await first.socket.send(json.dumps({"id": ops[0], "type": "complete"}))
+        await asyncio.sleep(0.2)
+        await second.subscribe(GENERATION_UPDATED, sid(world.public))
+        assert await second.nothing_for(QUIET) == []  # accepted: no error, no event yet
+        await first.socket.close()  # and a closed connection gives back all of its own
+        await asyncio.sleep(0.2)
+        async with ws_client(url, token(world.owner)) as third_client:
+            await third_client.subscribe(GENERATION_UPDATED, sid(world.public))
+            assert await third_client.nothing_for(QUIET) == []
 
 
 async def test_listener_reconnects_and_tells_subscribers_to_refetch(
