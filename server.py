@@ -1,10 +1,12 @@
 """The ASGI application: `server:app`, or `create_app(settings)` for tests and tools.
 
-Transport only: routes, GraphQL over HTTP (body limit, media types, status codes), the
-lifespan that opens the pools (db/topology.py). Routes: POST/GET /graphql (GraphiQL on GET
-with Accept: text/html in development), GET /healthz (liveness), GET /readyz (database
-reachable and migrations current), GET /metrics (Prometheus text). Who the viewer is comes
-from auth/, the per-request context from schema/context.py; no SQL and no resolvers here.
+Transport only: routes, GraphQL over HTTP (body limit, media types, status codes), CORS,
+the lifespan that opens the pools (db/topology.py) and the subscriptions' listener
+(db/events.py). Routes: POST/GET /graphql (GraphiQL on GET with Accept: text/html in
+development, its files under /graphiql/: web/), WebSocket /graphql (subscriptions:
+schema/websocket.py), GET /healthz (liveness), GET /readyz (database reachable and
+migrations current), GET /metrics (Prometheus text). Who the viewer is comes from auth/,
+the per-request context from schema/context.py; no SQL and no resolvers here.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from strawberry.types.graphql import OperationType
 
 from auth.request import authenticate
 from db.errors import UNAVAILABLE
-from db.events import Hub, listening
+from db.events import Hub, subscriptions
 from db.ops import readiness
 from db.ops.embedded import resolve_database_url
 from db.topology import BadToken, Topology, open_topology, parse_token
@@ -57,7 +59,7 @@ from schema.http import (
 )
 from schema.persisted import Documents, load_manifest
 from schema.websocket import WebSocketView
-from settings import Settings, asyncpg_url
+from settings import Settings
 from web import graphiql
 
 log = logging.getLogger("vesper.server")
@@ -351,23 +353,6 @@ def cors(origins: tuple[str, ...]) -> Middleware:
     )
 
 
-@asynccontextmanager
-async def _events(settings: Settings, url: str, topology: Topology) -> AsyncIterator[Hub | None]:
-    """The process's subscriptions, fed by a LISTEN connection on the direct URL; none
-    when the only URL goes through a transaction pooler (LISTEN needs a session)."""
-    direct = settings.database_direct_url
-    if direct is None and settings.transaction_pooled:
-        log.warning(
-            "subscriptions are off: LISTEN needs a session, set DATABASE_DIRECT_URL "
-            "beside a transaction pooler"
-        )
-        yield None
-        return
-    hub = Hub(topology.primary, limit=settings.max_subscriptions)
-    async with listening(asyncpg_url(direct or url), hub, deadline=settings.database_deadline):
-        yield hub
-
-
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
@@ -377,7 +362,7 @@ def create_app(settings: Settings) -> Starlette:
             url, settings, init=observer.register(), watcher=metrics.TopologyMetrics()
         )
         try:
-            async with topology.checking(), _events(settings, url, topology) as hub:
+            async with topology.checking(), subscriptions(settings, url, topology.primary) as hub:
                 yield {"topology": topology, "database_url": url, "hub": hub}
         finally:
             await topology.close()

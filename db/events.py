@@ -29,6 +29,7 @@ import asyncpg
 
 from domain.rows import GenerationRow, ProjectRow, SessionRow
 from domain.vocabulary import ProjectRole
+from settings import Settings, asyncpg_url
 
 from .generations import generations_by_ids
 from .projects import projects_by_ids
@@ -323,3 +324,23 @@ async def listening(url: str, hub: Hub, *, deadline: float) -> AsyncIterator[Lis
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@contextlib.asynccontextmanager
+async def subscriptions(
+    settings: Settings, url: str, primary: Executor
+) -> AsyncIterator[Hub | None]:
+    """The process's subscriptions, fed by a LISTEN connection on the direct URL (else
+    `url`) for the time of the block; none when the only URL goes through a transaction
+    pooler (LISTEN needs a session)."""
+    direct = settings.database_direct_url
+    if direct is None and settings.transaction_pooled:
+        log.warning(
+            "subscriptions are off: LISTEN needs a session, set DATABASE_DIRECT_URL "
+            "beside a transaction pooler"
+        )
+        yield None
+        return
+    hub = Hub(primary, limit=settings.max_subscriptions)
+    async with listening(asyncpg_url(direct or url), hub, deadline=settings.database_deadline):
+        yield hub
