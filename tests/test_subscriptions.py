@@ -26,7 +26,7 @@ from tests.support import factories as f
 from tests.support.graphql import token
 from tests.support.live import PROTOCOL, Client, serving, ws_client
 from tests.support.sql import execute
-from tests.support.topology import OwnPrimary
+from tests.support.topology import OwnPrimary, PgBouncer, through_pooler
 
 GENERATION_UPDATED = """
 subscription ($id: ID!) { generationUpdated(sessionId: $id) { id status prompt } }
@@ -377,3 +377,35 @@ async def test_listener_survives_a_database_restart() -> None:
                 finally:
                     await conn.close()
                 assert (await client.next_of(op))["type"] == "next"
+
+
+async def test_behind_a_transaction_pooler_events_come_over_the_direct_url(
+    db_url: str, pooler: PgBouncer, world: World, conn: asyncpg.Connection[Any]
+) -> None:
+    pooled = Settings(
+        database_url=through_pooler(db_url, pooler),
+        pool_mode="transaction",
+        database_direct_url=db_url,
+        pool_max_size=4,
+    )
+    async with serving(pooled) as url, ws_client(url, token(world.editor)) as client:
+        op = await subscribed(client, PROJECT_ACTIVITY, pid(world.project))
+        await f.generation(conn, world.public, world.owner)
+        activity = (await client.next_of(op))["payload"]["data"]["projectActivity"]
+        assert activity["session"] == {"name": "Public"}
+        await f.generation(conn, world.private, world.owner)
+        assert await client.nothing_for(QUIET) == []
+
+
+async def test_behind_a_transaction_pooler_without_a_direct_url_subscriptions_are_off(
+    db_url: str, pooler: PgBouncer, world: World
+) -> None:
+    pooled = Settings(
+        database_url=through_pooler(db_url, pooler), pool_mode="transaction", pool_max_size=4
+    )
+    async with serving(pooled) as url:
+        with pytest.raises(ConnectionClosed) as closed:  # instead of connection_ack
+            async with ws_client(url, token(world.owner)):
+                pass
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1013
