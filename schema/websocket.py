@@ -122,7 +122,9 @@ class WebSocketView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         topology: Topology = request.state.topology
-        reads = topology.for_read()
+        # The primary, not a replica: an event is read as committed on the primary (the hub
+        # reads there), and what a subscriber selects around it must not be older.
+        reads = topology.primary
         return Context(
             settings=self.settings,
             db=reads,
