@@ -3,7 +3,8 @@
 Left: p50 and p95 latency of `projects_first` at one request in flight, per strategy (a
 log scale, since naive and floor are orders of magnitude apart), grouped by scale when
 several ran. Right: throughput against concurrency, one line per strategy (and scale).
-The read model through the pooler and from the replica are series of their own.
+The read model through the pooler and from the replica are series of their own, and so is
+the HTTP floor (bench/http_floor.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .load import Result
 
 SERIES = (
     "naive", "live", "read_model", "read_model via pooler", "read_model via replica", "floor",
+    "http_floor",
 )  # fmt: skip
 SCENARIO = "projects_first"
 STYLES = ("-", "--", ":", "-.")  # one per scale

@@ -4,43 +4,61 @@ pool, with no HTTP, GraphQL or loaders in between.
 The same functions of db/ in the same order: the viewer's role (authentication), the
 page (21 rows: one more than shown, to know whether the list goes on), then the owners and
 the card figures of the 20 projects concurrently, as the request's loaders batch them.
-What the server adds on top of this is its own overhead.
+What the server adds on top of this is its own overhead. The HTTP floor
+(bench/http_floor.py) runs these same statements behind the least HTTP there is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from db import profiles, projects, stats
 from db.keyset import Keyset
+from domain.rows import ProfileRow, ProjectRow, StatsRow
 from domain.vocabulary import ProjectScope
 
 from .cards import PAGE, Card
 
+KEYSET = Keyset(forward=True, limit=PAGE + 1)  # the first page, one row more
 
-async def floor_page(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> list[Card]:
-    """The viewer's first page of projects with the card figures of the read model."""
+
+@dataclass(frozen=True, slots=True)
+class FloorPage:
+    rows: list[ProjectRow]  # as the page statement returned them: PAGE + 1 when it goes on
+    owners: dict[uuid.UUID, ProfileRow]
+    figures: dict[uuid.UUID, StatsRow]  # by project
+
+    @property
+    def cards(self) -> list[Card]:
+        return [
+            Card(
+                id=r.id,
+                owner_username=self.owners[r.owner_id].username,
+                session_count=self.figures[r.id].session_count,
+                thumbnail_url=self.figures[r.id].thumbnail_url,
+            )
+            for r in self.rows[:PAGE]
+        ]
+
+
+async def floor_rows(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> FloorPage:
+    """The viewer's first page of projects with their owners and the card figures of the
+    read model."""
     await profiles.viewer_role(pool, profile_id=viewer)
-    rows = await projects.projects_page(
-        pool, viewer=viewer, scope=ProjectScope.ALL, keyset=Keyset(forward=True, limit=PAGE + 1)
-    )
+    rows = await projects.projects_page(pool, viewer=viewer, scope=ProjectScope.ALL, keyset=KEYSET)
     page = rows[:PAGE]
     owners, figures = await asyncio.gather(
         profiles.profiles_by_ids(pool, ids=list(dict.fromkeys(r.owner_id for r in page))),
         stats.stored_stats(pool, viewer=viewer, project_ids=[r.id for r in page]),
     )
-    username = {o.id: o.username for o in owners}
-    by_project = {f.project_id: f for f in figures}
-    return [
-        Card(
-            id=r.id,
-            owner_username=username[r.owner_id],
-            session_count=by_project[r.id].session_count,
-            thumbnail_url=by_project[r.id].thumbnail_url,
-        )
-        for r in page
-    ]
+    return FloorPage(rows, {o.id: o for o in owners}, {f.project_id: f for f in figures})
+
+
+async def floor_page(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> list[Card]:
+    """The viewer's first page of projects as cards."""
+    return (await floor_rows(pool, viewer=viewer)).cards

@@ -1,4 +1,5 @@
-"""The real server for the benchmark: uvicorn in a child process, as it runs in production.
+"""The real server for the benchmark: uvicorn in a child process, as it runs in production
+(and the HTTP floor, bench/http_floor.py, the same way).
 
 Started with the production environment (query statistics on, so that each response says
 how many statements it cost), on a free local port, and stopped afterwards whatever
@@ -54,6 +55,7 @@ class Served:
 
     base: str  # http://127.0.0.1:<port>
     pid: int
+    endpoint: str = "/graphql"  # where the load's requests go (path and query)
 
     def cpu_s(self) -> float | None:
         """CPU seconds (user + system) the server has used so far, its worker processes
@@ -135,12 +137,13 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def serving(config: ServerConfig) -> AsyncIterator[Served]:
-    """Runs the server for the block."""
+async def serving(config: ServerConfig, app: str = "server:app") -> AsyncIterator[Served]:
+    """Runs the server for the block; `app`: another ASGI app to serve the same way (the
+    HTTP floor, bench/http_floor.py)."""
     port = free_port()
     metrics_dir = tempfile.mkdtemp(prefix="vesper-metrics-") if config.workers > 1 else None
     command = [
-        sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1",
+        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(config.workers), "--no-access-log",
         "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",  # as `vesper serve`
     ]  # fmt: skip

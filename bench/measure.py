@@ -1,13 +1,14 @@
 """One scale's measurements: the servers started, the strategies checked, then timed.
 
-Both servers (card figures from the read model and computed live) run for the whole scale,
-so that the agreement check sees all four strategies before anything is timed; so do the
-read model's servers on the other paths (through the pooler, with the replica), which must
-give the same cards too. Each measurement then runs alone (an idle server costs nothing).
-The order: read_model's reads — the projects page at 1 and 16 on every path, the paths
-taking turns (bench/paths.py) —, live, the floor, naive, and last the mixed scenario,
-whose writes change the largest project (they are deleted again afterwards, see
-bench/subjects.py).
+Both servers (card figures from the read model and computed live) and the HTTP floor
+(bench/http_floor.py) run for the whole scale, so that the agreement check sees all five
+strategies before anything is timed; so do the read model's servers on the other paths
+(through the pooler, with the replica), which must give the same cards too. Each
+measurement then runs alone (an idle server costs nothing). The order: read_model's reads
+— the projects page at each concurrency taking turns with the HTTP floor's, and at 1 and
+16 with the other paths' too (bench/paths.py) —, live, the floor, naive, and last the
+mixed scenario, whose writes change the largest project (they are deleted again
+afterwards, see bench/subjects.py).
 """
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ from .floor import floor_page
 from .live_server import Served, ServerConfig, serving
 from .load import Budget, Outcome, Result, Sample, Step, closed_loop, merge, summarize
 from .naive import naive_page
-from .options import DIRECT, LATENCY, PATH_CONCURRENCY, POOLER, REPLICA, THROUGHPUT, Options
+from .options import (
+    DIRECT,
+    HTTP_FLOOR,
+    LATENCY,
+    PATH_CONCURRENCY,
+    POOLER,
+    REPLICA,
+    THROUGHPUT,
+    Options,
+)
 from .paths import Parts
 from .scenarios import GALLERY, PROJECT_PAGE, PROJECTS, Api, Request, deep_cursor, mixed
 from .subjects import WRITE_MODEL, Subjects, find, forget_writes
@@ -65,7 +75,7 @@ async def _over_http(
 ) -> Sample:
     connector = aiohttp.TCPConnector(limit=concurrency)  # one keep-alive connection per worker
     async with aiohttp.ClientSession(connector=connector) as session:
-        api = Api(session, f"{server.base}/graphql")
+        api = Api(session, server.base + server.endpoint)
         return await closed_loop(
             worker(api), concurrency=concurrency, budget=budget, cpu=server.cpu_s
         )
@@ -159,14 +169,14 @@ class _Scale:
         sample = await _over_http(server, concurrency, self.options.budget, worker)
         self.record(strategy, scenario, concurrency, sample)
 
-    async def paths(
+    async def turns(
         self, servers: dict[str, Served], concurrency: int,
         worker: Callable[[Api], Callable[[], Step]],
     ) -> None:  # fmt: skip
-        """read_model's projects page on every path, the paths taking turns (each turn a
-        share of the budget, each starting the next round one path later), so that what
-        the machine does meanwhile falls on all of them alike. Every request of the
-        replica's turns must have been served by the replica."""
+        """The projects page of read_model on every path in `servers` and of the HTTP floor
+        (when there), taking turns (each turn a share of the budget, each starting the next
+        round one later), so that what the machine does meanwhile falls on all of them
+        alike. Every request of the replica's turns must have been served by the replica."""
         order = list(servers)
         samples: dict[str, list[Sample]] = {path: [] for path in order}
         for turn in range(self.options.rounds):
@@ -180,7 +190,8 @@ class _Scale:
                 else:
                     samples[path].append(await take())
         for path in order:
-            self.record("read_model", "projects_first", concurrency, merge(samples[path]), path)
+            strategy, where = (HTTP_FLOOR, DIRECT) if path == HTTP_FLOOR else ("read_model", path)
+            self.record(strategy, "projects_first", concurrency, merge(samples[path]), where)
 
     async def local(
         self, strategy: str, concurrency: int, budget: Budget, step: Callable[[], Step]
@@ -217,24 +228,36 @@ async def _agree(
     replica: Served | None,
     say: Say,
 ) -> None:
-    """Raises `BenchError` unless naive, floor, live and read_model (on every path) give
-    the same cards; the replica path's answered by the replica."""
+    """Raises `BenchError` unless naive, floor, the HTTP floor, live and read_model (on
+    every path) give the same cards, and the HTTP floor the same data as read_model; the
+    replica path's answered by the replica."""
     pages: dict[str, list[Card]] = {
         "naive": await naive_page(pool, viewer=subjects.heavy_owner),
         "floor": await floor_page(pool, viewer=subjects.heavy_owner),
     }
 
-    async def answered() -> dict[str, list[Card]]:
-        return {strategy: cards_from_api(await api.data(first)) for strategy, api in apis.items()}
+    async def answered() -> dict[str, dict[str, Any]]:
+        return {strategy: await api.data(first) for strategy, api in apis.items()}
 
     if replica is None:
-        pages |= await answered()
+        bodies = await answered()
     else:
-        pages |= await on_replica(replica, answered, "agreement check", say)
+        bodies = await on_replica(replica, answered, "agreement check", say)
+    pages |= {strategy: cards_from_api(body) for strategy, body in bodies.items()}
     try:
         check_agreement(pages)
     except Disagreement as exc:
         raise BenchError(str(exc)) from None
+    parts = [
+        [*projects["edges"], projects["pageInfo"]]
+        for projects in (bodies[name]["data"]["projects"] for name in (HTTP_FLOOR, "read_model"))
+    ]
+    differ = [(a, b) for a, b in zip(*parts, strict=True) if a != b]  # the cards agree: as many
+    if differ:
+        raise BenchError(
+            f"the HTTP floor and the server answer the same cards with other data "
+            f"({len(differ)} parts differ): {differ[0][0]} / {differ[0][1]}"
+        )
 
 
 async def _served(
@@ -242,12 +265,13 @@ async def _served(
     secret: str,
 ) -> None:  # fmt: skip
     """Everything measured while the servers run: the check first, then the timings.
-    `servers`: read_model and live (direct), and read_model on the other paths."""
+    `servers`: read_model, live and the HTTP floor (direct), and read_model on the other
+    paths."""
     options = run.options
     paths = {DIRECT: servers["read_model"]} | {p: servers[p] for p in LABELS if p in servers}
     async with aiohttp.ClientSession() as session:
         apis = {
-            LABELS.get(name, name): Api(session, f"{server.base}/graphql")
+            LABELS.get(name, name): Api(session, server.base + server.endpoint)
             for name, server in servers.items()
         }
         heavy = tokens.issue(subjects.heavy_owner, secret=secret)
@@ -256,14 +280,15 @@ async def _served(
         await _agree(pool, subjects, apis, reads["projects_first"], replica, run.say)
     others = [LABELS[p].split(" ", 1)[1] for p in paths if p != DIRECT]
     also = f" (read_model direct, {' and '.join(others)})" if others else ""
-    run.say(f"{run.scale}: naive, floor, live and read_model agree on the first 20 cards{also}")
+    run.say(
+        f"{run.scale}: naive, floor, http_floor, live and read_model agree on the first 20 "
+        f"cards{also}"
+    )
     first = _fixed(reads["projects_first"])
     compared = set(PATH_CONCURRENCY) if len(paths) > 1 else set()
     for c in sorted({*options.concurrency, *compared}):
-        if c in compared:
-            await run.paths(paths, c, first)
-        else:
-            await run.http("read_model", "projects_first", servers["read_model"], c, first)
+        turns = paths if c in compared else {DIRECT: paths[DIRECT]}
+        await run.turns(turns | {HTTP_FLOOR: servers[HTTP_FLOOR]}, c, first)
     for name in ("projects_deep", "project_page", "gallery"):
         for c in (LATENCY, THROUGHPUT):
             if name in reads:
@@ -316,6 +341,11 @@ async def measure(
                 name: await stack.enter_async_context(serving(config))
                 for name, config in configs.items()
             }
+            floor = serving(configs["read_model"], app="bench.http_floor:app")
+            servers[HTTP_FLOOR] = dataclasses.replace(
+                await stack.enter_async_context(floor),
+                endpoint=f"/projects?viewer={subjects.heavy_owner}",
+            )
             await _served(run, pool, subjects, servers, secret)
     finally:
         try:

@@ -28,6 +28,7 @@ DIRECT, POOLER, REPLICA = "direct", "pooler", "replica"
 PATHS = (DIRECT, POOLER, REPLICA)
 QUICK_PATHS = (DIRECT, POOLER)
 PATH_CONCURRENCY = (LATENCY, THROUGHPUT)  # where the paths are compared
+HTTP_FLOOR = "http_floor"  # the strategy taking turns with read_model's page (bench/http_floor.py)
 ROUNDS = 5  # the paths take turns this many times per concurrency, a fifth of the budget each
 QUICK = Budget(requests=30, seconds=2.0, warmup=5)
 NAIVE_REQUESTS, NAIVE_SECONDS = 20, 30.0  # the naive page takes seconds per request

@@ -2,9 +2,11 @@
 
 The JSON names the machine and versions (a timing means nothing without them), the run's
 settings, every measurement (each with the path to the database it was measured on) and the
-target verdicts, and the projects page's paths against the direct one (`paths`: each
-path's figures at 1 and 16 with their ratio to direct's). It holds no file paths or host
-names, so the small report files of `make bench` can be committed.
+target verdicts, the projects page's paths against the direct one (`paths`: each path's
+figures at 1 and 16 with their ratio to direct's), and the server against the HTTP floor
+(`http_floor`: read_model's page and the floor's at each concurrency, with their ratios).
+It holds no file paths or host names, so the small report files of `make bench` can be
+committed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .load import Result
-from .options import DIRECT
+from .options import DIRECT, HTTP_FLOOR
 from .targets import Verdict
 
 COLUMNS = (
@@ -56,6 +58,7 @@ def document(
         "settings": settings,
         "results": [dataclasses.asdict(r) for r in results],
         "paths": path_rows(results),
+        "http_floor": http_floor_rows(results),
         "targets": [dataclasses.asdict(v) for v in verdicts],
     }
 
@@ -82,6 +85,33 @@ def path_rows(results: list[Result]) -> list[dict[str, Any]]:
                 "p50": _ratio(r.p50_ms, base.p50_ms), "p95": _ratio(r.p95_ms, base.p95_ms),
                 "p99": _ratio(r.p99_ms, base.p99_ms), "rps": _ratio(r.rps, base.rps),
                 "cpu": _ratio(r.cpu_ms, base.cpu_ms),
+            },
+        })  # fmt: skip
+    return rows
+
+
+def http_floor_rows(results: list[Result]) -> list[dict[str, Any]]:
+    """read_model's projects page (direct) beside the HTTP floor's at the same scale and
+    concurrency, with the server's figures over the floor's (empty when it did not run)."""
+    page = {
+        (r.strategy, r.scale, r.concurrency): r
+        for r in results
+        if r.scenario == "projects_first" and r.path == DIRECT
+    }
+    rows = []
+    for (strategy, scale, c), floor in page.items():
+        server = page.get(("read_model", scale, c))
+        if strategy != HTTP_FLOOR or server is None:
+            continue
+        figures = {
+            name: {"p50_ms": r.p50_ms, "p95_ms": r.p95_ms, "rps": r.rps, "cpu_ms": r.cpu_ms}
+            for name, r in (("server", server), (HTTP_FLOOR, floor))
+        }
+        rows.append({
+            "scale": scale, "concurrency": c, **figures,
+            "server_over_floor": {
+                "rps": _ratio(server.rps, floor.rps), "cpu": _ratio(server.cpu_ms, floor.cpu_ms),
+                "p50": _ratio(server.p50_ms, floor.p50_ms),
             },
         })  # fmt: skip
     return rows
@@ -123,6 +153,21 @@ def path_lines(results: list[Result]) -> Iterator[str]:
             f"  {row['scale']:<6} {row['path']:<7} c={row['concurrency']:<3} "
             f"p50 {_times(over['p50'])}  p95 {_times(over['p95'])}  p99 {_times(over['p99'])}  "
             f"req/s {_times(over['rps'])}  server cpu/req {cpu} ({_times(over['cpu'])})"
+        )
+
+
+def http_floor_lines(results: list[Result]) -> Iterator[str]:
+    """The server against the HTTP floor: throughput, CPU per request and p50, each as
+    server / floor (ratio)."""
+    for row in http_floor_rows(results):
+        server, floor, over = row["server"], row[HTTP_FLOOR], row["server_over_floor"]
+        cpu = ("-" if None in (server["cpu_ms"], floor["cpu_ms"])
+               else f"{server['cpu_ms']:.2f} / {floor['cpu_ms']:.2f} ms")  # fmt: skip
+        yield (
+            f"  {row['scale']:<6} c={row['concurrency']:<3} "
+            f"req/s {server['rps']:.1f} / {floor['rps']:.1f} ({_times(over['rps'])})  "
+            f"server cpu/req {cpu} ({_times(over['cpu'])})  "
+            f"p50 {server['p50_ms']:.2f} / {floor['p50_ms']:.2f} ms ({_times(over['p50'])})"
         )
 
 

@@ -7,9 +7,11 @@ read model and computed live, and the read model's on the other paths
 (bench/live_server.py) — check that every strategy and path gives the same 20 cards
 (bench/cards.py), then time them with the closed loop (bench/load.py):
 
-- projects_first for read_model, live and the raw SQL floor at every concurrency, read_model
-  on every path at 1 and 16 (the paths taking turns), and the naive page at concurrency 1
-  (it takes seconds at small scale: that is the point);
+- projects_first for read_model, live, the HTTP floor (bench/http_floor.py: the same
+  statements behind a bare Starlette route, taking turns with read_model) and the raw SQL
+  floor at every concurrency, read_model on every path at 1 and 16 (the paths taking turns
+  too), and the naive page at concurrency 1 (it takes seconds at small scale: that is the
+  point);
 - projects_deep, project_page, gallery and mixed on read_model at 1 (latency) and 16
   (throughput).
 
@@ -111,6 +113,10 @@ def run(options: Options, *, server_url: str, say: Say) -> int:
     stem = _write(options, measured, verdicts)
     for line in report.table(measured.results):
         say(line)
+    if report.http_floor_rows(measured.results):
+        say("server against the HTTP floor (projects_first, read_model / http_floor):")
+        for line in report.http_floor_lines(measured.results):
+            say(line)
     if len(options.paths) > 1:
         say("paths (read_model projects_first, against direct):")
         for line in report.path_lines(measured.results):

@@ -20,7 +20,8 @@ import cli
 from bench import QUERIES
 from bench.cards import cards_from_api
 from bench.database import BenchError, fill
-from bench.floor import floor_page
+from bench.floor import floor_page, floor_rows
+from bench.http_floor import answer
 from bench.load import Budget, Outcome, Step, closed_loop, summarize
 from bench.naive import naive_page
 from bench.options import PATHS, paths_for, scales_for
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.slow  # data at volume, or the real server started by t
 
 TINY = Scale.named("tiny")
 EXPLAIN = load_queries("explain", QUERIES)
-STRATEGIES = {"naive", "live", "read_model", "floor"}
+STRATEGIES = {"naive", "live", "read_model", "floor", "http_floor"}
 READ_MODEL_SCENARIOS = {"projects_first", "projects_deep", "project_page", "gallery", "mixed"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -62,7 +63,8 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
             "--out", str(tmp_path)]  # fmt: skip
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "naive, floor, live and read_model agree on the first 20 cards" in out
+    # the HTTP floor's answer is the server's data too, not only its cards (bench/measure.py)
+    assert "naive, floor, http_floor, live and read_model agree on the first 20 cards" in out
 
     report = json.loads((tmp_path / "bench-tiny.json").read_text())
     results = report["results"]
@@ -76,7 +78,20 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
     # A quick run compares the pooler path with the direct one (no replica: see
     # bench/options.py); the server's CPU is measured for every request over HTTP.
     assert {r["path"] for r in results} == {"direct", "pooler"}
-    assert all(r["cpu_ms"] is not None for r in results if r["strategy"] in {"read_model", "live"})
+    over_http = {"read_model", "live", "http_floor"}
+    assert all(r["cpu_ms"] is not None for r in results if r["strategy"] in over_http)
+    # The HTTP floor runs the server's statements for the page: as many as it and the floor.
+    page = [r for r in results if r["scenario"] == "projects_first" and r["path"] == "direct"]
+    assert len({r["statements"] for r in page if r["strategy"] != "naive"}) == 1, page
+    assert [(row["scale"], row["concurrency"]) for row in report["http_floor"]] == [
+        ("tiny", c) for c in (1, 4, 16)
+    ]
+    assert all(
+        row["server"]["cpu_ms"] > 0 and row["http_floor"]["cpu_ms"] > 0
+        and row["server_over_floor"]["rps"] > 0 and row["server_over_floor"]["cpu"] > 0
+        for row in report["http_floor"]
+    ), report["http_floor"]  # fmt: skip
+    assert "server against the HTTP floor" in out
     assert (report["scales"], report["workers"]) == (["tiny"], 1)
     assert report["postgres"]
     assert report["machine"]["cpus"]
@@ -99,10 +114,13 @@ async def test_the_naive_page_equals_the_floor_and_the_api_for_owner_member_and_
     await seed(conn, TINY)
     for query in ("explain_heavy_owner", "explain_heavy_member", "explain_outsider"):
         viewer: uuid.UUID = await conn.fetchval(EXPLAIN[query])
-        api = cards_from_api(await gql(client, PROJECTS, {"after": None}, bearer=token(viewer)))
+        body = await gql(client, PROJECTS, {"after": None}, bearer=token(viewer))
+        api = cards_from_api(body)
         naive = await naive_page(pool, viewer=viewer)
         assert naive, query
         assert naive == await floor_page(pool, viewer=viewer) == api, query
+        # the HTTP floor's JSON: the server's data, field for field
+        assert answer(await floor_rows(pool, viewer=viewer), 4)["data"] == body["data"], query
 
 
 def _counting(calls: list[int], *, sleep_s: float = 0.0) -> Step:
