@@ -60,11 +60,24 @@ class Live:
 async def generation_updates(live: Live, session_id: str) -> AsyncGenerator[GenerationRow, None]:
     """The generations of a session as they are created, change status or gain outputs.
     Raises NOT_FOUND before the first event when the session is not visible."""
-    key = decode(session_id, NodeType.SESSION)
+    return await _start(live, session_id, NodeType.SESSION, _generation)
+
+
+async def _start(
+    live: Live, global_id: str, node_type: NodeType, shown: Callable[[Delivery], T | None]
+) -> AsyncGenerator[T, None]:
+    """Follows the session or project behind `global_id`: BAD_USER_INPUT for a malformed id
+    or one of another type, NOT_FOUND when the viewer does not see it (as for reads), and
+    the limits checked, all before the first event."""
+    key = decode(global_id, node_type)
     live.check_room()
-    if await live.loaders().session_by_id.load(key) is None:
-        raise NotFound("no session with this id")
-    return _follow(live, Subscriber(live.viewer, live.peer, on_session=key), _generation)
+    if await live.loaders().by_node_type(node_type).load(key) is None:
+        raise NotFound(f"no {node_type.value.lower()} with this id")
+    if node_type is NodeType.SESSION:
+        subscriber = Subscriber(live.viewer, live.peer, on_session=key)
+    else:
+        subscriber = Subscriber(live.viewer, live.peer, on_project=key)
+    return _follow(live, subscriber, shown)
 
 
 def _generation(delivery: Delivery) -> GenerationRow | None:
@@ -88,11 +101,7 @@ Activity = tuple[ProjectRow, SessionRow | None, GenerationRow | None]
 
 async def project_activity(live: Live, project_id: str) -> AsyncGenerator[Activity, None]:
     """What happens in a project: the project, a session, a generation changing."""
-    key = decode(project_id, NodeType.PROJECT)
-    live.check_room()
-    if await live.loaders().project_by_id.load(key) is None:
-        raise NotFound("no project with this id")
-    return _follow(live, Subscriber(live.viewer, live.peer, on_project=key), _activity)
+    return await _start(live, project_id, NodeType.PROJECT, _activity)
 
 
 def _activity(delivery: Delivery) -> Activity | None:
