@@ -299,9 +299,9 @@ async def metrics_endpoint(request: Request) -> Response:
     metrics.observe_pool(request.state["topology"].primary.pool)
     hub = request.state["hub"]
     if hub is None:
-        metrics.observe_subscriptions(0, 0, listening=False)
+        metrics.observe_subscriptions(0, listening=False)
     else:
-        metrics.observe_subscriptions(hub.count, hub.delivered, listening=hub.listening)
+        metrics.observe_subscriptions(hub.count, listening=hub.listening)
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
 
@@ -362,7 +362,12 @@ def create_app(settings: Settings) -> Starlette:
             url, settings, init=observer.register(), watcher=metrics.TopologyMetrics()
         )
         try:
-            async with topology.checking(), subscriptions(settings, url, topology.primary) as hub:
+            async with (
+                topology.checking(),
+                subscriptions(
+                    settings, url, topology.primary, watcher=metrics.EventMetrics()
+                ) as hub,
+            ):
                 yield {"topology": topology, "database_url": url, "hub": hub}
         finally:
             await topology.close()

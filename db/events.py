@@ -107,16 +107,27 @@ class TooManySubscriptions(Exception):
     pass
 
 
+class Watcher(Protocol):
+    """Who is told what the hub did (observability's metrics; db/ imports none of it)."""
+
+    def delivered(self, count: int) -> None: ...
+
+
+class _Unwatched:
+    def delivered(self, count: int) -> None:
+        pass
+
+
 class Hub:
     """The subscriptions of this process, by the session or project they follow."""
 
-    def __init__(self, db: Executor, *, limit: int) -> None:
+    def __init__(self, db: Executor, *, limit: int, watcher: Watcher | None = None) -> None:
         self.db = db
         self.limit = limit
+        self.watcher = watcher or _Unwatched()
         self.sessions: dict[uuid.UUID, set[Subscriber]] = {}
         self.projects: dict[uuid.UUID, set[Subscriber]] = {}
         self.count = 0
-        self.delivered = 0  # events handed to subscribers (metrics, tests, the benchmark)
         self.listening = False  # the listener's connection is up
         self._pending: asyncio.Queue[Event] = asyncio.Queue()
 
@@ -189,6 +200,7 @@ class Hub:
             if event.session is not None:
                 sessions = await sessions_by_ids(self.db, viewer=reader, ids=[event.session])
                 session = sessions[0] if sessions else None
+        self.watcher.delivered(len(seen))
         as_read: dict[ProjectRole | None, tuple[ProjectRow | None, GenerationRow | None]] = {}
         for subscriber in seen:
             role = roles[subscriber.viewer]
@@ -205,7 +217,6 @@ class Hub:
     def _hand(self, subscriber: Subscriber, delivery: Delivery) -> None:
         try:
             subscriber.queue.put_nowait(delivery)
-            self.delivered += 1
         except asyncio.QueueFull:
             log.warning("a subscriber fell %d events behind: its connection is closed", QUEUE_SIZE)
             self.remove(subscriber)
@@ -328,7 +339,7 @@ async def listening(url: str, hub: Hub, *, deadline: float) -> AsyncIterator[Lis
 
 @contextlib.asynccontextmanager
 async def subscriptions(
-    settings: Settings, url: str, primary: Executor
+    settings: Settings, url: str, primary: Executor, *, watcher: Watcher
 ) -> AsyncIterator[Hub | None]:
     """The process's subscriptions, fed by a LISTEN connection on the direct URL (else
     `url`) for the time of the block; none when the only URL goes through a transaction
@@ -341,6 +352,6 @@ async def subscriptions(
         )
         yield None
         return
-    hub = Hub(primary, limit=settings.max_subscriptions)
+    hub = Hub(primary, limit=settings.max_subscriptions, watcher=watcher)
     async with listening(asyncpg_url(direct or url), hub, deadline=settings.database_deadline):
         yield hub

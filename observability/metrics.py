@@ -75,10 +75,9 @@ SUBSCRIPTIONS = Gauge(
     "Subscriptions open on WebSocket connections.",
     multiprocess_mode="livesum",
 )
-EVENTS_DELIVERED = Gauge(
-    "vesper_subscription_events_delivered",
-    "Events handed to subscriptions since the process started (a running total).",
-    multiprocess_mode="livesum",
+EVENTS_DELIVERED = Counter(
+    "vesper_subscription_events",
+    "Events handed to subscriptions (one per subscription that may see the event).",
 )
 EVENTS_LISTENING = Gauge(
     "vesper_events_listening",
@@ -110,10 +109,16 @@ def observe_pool(pool: Any) -> None:
     POOL_IN_USE.set(size - pool.get_idle_size())
 
 
-def observe_subscriptions(subscriptions: int, delivered: int, listening: bool) -> None:
+def observe_subscriptions(subscriptions: int, listening: bool) -> None:
     SUBSCRIPTIONS.set(subscriptions)
-    EVENTS_DELIVERED.set(delivered)
     EVENTS_LISTENING.set(1 if listening else 0)
+
+
+class EventMetrics:
+    """The subscription hub's reports as metrics (db.events.Watcher)."""
+
+    def delivered(self, count: int) -> None:
+        EVENTS_DELIVERED.inc(count)
 
 
 def exposition() -> tuple[bytes, str]:
