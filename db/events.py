@@ -97,11 +97,6 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
 
-    def wants(self, event: Event) -> bool:
-        if self.on_session is not None:
-            return event.kind == "g" and event.session == self.on_session
-        return True  # every event of the project
-
 
 class TooManySubscriptions(Exception):
     pass
@@ -131,9 +126,12 @@ class Hub:
         self.listening = False  # the listener's connection is up
         self._pending: asyncio.Queue[Event] = asyncio.Queue()
 
-    def add(self, subscriber: Subscriber) -> None:
+    def check_room(self) -> None:
         if self.count >= self.limit:
             raise TooManySubscriptions(f"the server holds its limit of {self.limit} subscriptions")
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.check_room()
         index, key = self._place(subscriber)
         index.setdefault(key, set()).add(subscriber)
         self.count += 1
@@ -169,11 +167,10 @@ class Hub:
                 log.exception("event not delivered")
 
     async def deliver(self, event: Event) -> None:
-        targets = (
-            [s for s in self.sessions.get(event.session, ()) if s.wants(event)]
-            if event.session is not None
-            else []
-        )
+        # A session's followers want its generations' events; a project's, all of its own.
+        targets: list[Subscriber] = []
+        if event.generation is not None and event.session is not None:
+            targets += self.sessions.get(event.session, ())
         targets += self.projects.get(event.project, ())
         if not targets:
             return
@@ -200,7 +197,7 @@ class Hub:
             if event.session is not None:
                 sessions = await sessions_by_ids(self.db, viewer=reader, ids=[event.session])
                 session = sessions[0] if sessions else None
-        self.watcher.delivered(len(seen))
+        handed = 0
         as_read: dict[ProjectRole | None, tuple[ProjectRow | None, GenerationRow | None]] = {}
         for subscriber in seen:
             role = roles[subscriber.viewer]
@@ -212,11 +209,14 @@ class Hub:
                     else replace(generation, viewer_owns_project=role is ProjectRole.OWNER),
                 )
             theirs, their_generation = as_read[role]
-            self._hand(subscriber, Delivery(event, theirs, session, their_generation))
+            handed += self._hand(subscriber, Delivery(event, theirs, session, their_generation))
+        self.watcher.delivered(handed)
 
-    def _hand(self, subscriber: Subscriber, delivery: Delivery) -> None:
+    def _hand(self, subscriber: Subscriber, delivery: Delivery) -> bool:
+        """Queues the delivery; a subscriber too far behind is dropped instead."""
         try:
             subscriber.queue.put_nowait(delivery)
+            return True
         except asyncio.QueueFull:
             log.warning("a subscriber fell %d events behind: its connection is closed", QUEUE_SIZE)
             self.remove(subscriber)
@@ -225,6 +225,7 @@ class Hub:
                     OVERFLOWED, "too many undelivered events: reconnect and refetch"
                 )
             )
+            return False
 
     def restarted(self) -> None:
         """Events may have been missed: close every connection that holds a subscription."""

@@ -37,18 +37,15 @@ class Live:
         again: several may start at once)."""
         if self.count >= self.limit:
             raise BadUserInput(f"a connection may hold at most {self.limit} subscriptions")
-        if self.hub.count >= self.hub.limit:
-            raise BadUserInput(
-                f"the server holds its limit of {self.hub.limit} subscriptions; try again later"
-            )
+        try:
+            self.hub.check_room()
+        except TooManySubscriptions as exc:
+            raise BadUserInput(f"{exc}; try again later") from None
 
     @contextlib.asynccontextmanager
     async def following(self, subscriber: Subscriber) -> AsyncIterator[Subscriber]:
         self.check_room()
-        try:
-            self.hub.add(subscriber)
-        except TooManySubscriptions as exc:
-            raise BadUserInput(f"{exc}; try again later") from None
+        self.hub.add(subscriber)  # cannot refuse: nothing ran since check_room
         self.count += 1
         try:
             yield subscriber

@@ -32,7 +32,7 @@ from auth.request import authenticate
 from db.errors import UNAVAILABLE
 from db.events import Hub
 from db.topology import Topology
-from loaders import build_loaders
+from loaders import Loaders, build_loaders
 from resolvers.subscriptions import Live
 from settings import Settings
 
@@ -159,13 +159,17 @@ class WebSocketView(GraphQL[Context, None]):
         if hub is None:
             return TRY_LATER, "subscriptions are not available on this server"
         db, stats_source = context.db, self.settings.stats_source
+
+        def fresh() -> Loaders:
+            return build_loaders(db, viewer.id, stats_source=stats_source)
+
         context.authenticated = viewer
-        context.loaders = build_loaders(db, viewer.id, stats_source=stats_source)
+        context.loaders = fresh()
         context.live = Live(
             viewer=viewer.id,
             hub=hub,
             peer=peer,
-            loaders=lambda: build_loaders(db, viewer.id, stats_source=stats_source),
+            loaders=fresh,
             limit=self.settings.max_subscriptions_per_connection,
         )
         return None
