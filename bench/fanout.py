@@ -59,6 +59,7 @@ from settings import with_database
 
 from .database import BenchError
 from .live_server import Served, ServerConfig, serving
+from .load import percentiles
 from .options import DEFAULT_OUT
 from .report import machine
 
@@ -251,11 +252,7 @@ async def _fill(url: str, subscribers: int, *, shared: bool) -> Fixture:
 def _percentiles(values_ms: Sequence[float]) -> dict[str, float | None]:
     if not values_ms:
         return {"p50": None, "p95": None, "p99": None, "max": None, "mean": None, "min": None}
-    if len(values_ms) >= 2:
-        cuts = statistics.quantiles(values_ms, n=100, method="inclusive")
-        p50, p95, p99 = cuts[49], cuts[94], cuts[98]
-    else:
-        p50 = p95 = p99 = values_ms[0]
+    p50, p95, p99 = percentiles(values_ms)
     return {
         "p50": round(p50, 2),
         "p95": round(p95, 2),

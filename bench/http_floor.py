@@ -21,7 +21,6 @@ import gc
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -36,16 +35,13 @@ from observability import querystats
 from resolvers.ids import encode
 from resolvers.pagination import encode_cursor, updated
 from resolvers.projects import PROJECTS
+from schema.scalars import serialize_datetime
 from settings import ConfigError, Settings, asyncpg_url
 
 from .cards import PAGE
 from .floor import FloorPage, floor_rows
 
 GC_THRESHOLD = (100_000, 20, 10)  # server.py's (settle_heap), so both collect alike
-
-
-def _time(at: datetime) -> str:
-    return at.replace(tzinfo=UTC).isoformat(timespec="milliseconds")  # the DateTime scalar
 
 
 def answer(page: FloorPage, statements: int) -> dict[str, Any]:
@@ -56,7 +52,7 @@ def answer(page: FloorPage, statements: int) -> dict[str, Any]:
         node = {
             "id": encode(NodeType.PROJECT, row.id), "name": row.name,
             "description": row.description, "isShared": row.is_shared,
-            "updatedAt": _time(row.updated_at),
+            "updatedAt": serialize_datetime(row.updated_at),
             "owner": {"displayName": owner.display_name, "username": owner.username},
             "sessionCount": figures.session_count if figures else 0,
             "thumbnailUrl": figures.thumbnail_url if figures else None,

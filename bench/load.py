@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -131,6 +131,14 @@ def merge(samples: list[Sample]) -> Sample:
     return merged
 
 
+def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 of `values` (at least one)."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
 def summarize(
     sample: Sample,
     *,
@@ -141,11 +149,7 @@ def summarize(
     path: str = "direct",
 ) -> Result:
     ms = [s * 1000 for s in sample.latencies_s]
-    if len(ms) >= 2:
-        cuts = statistics.quantiles(ms, n=100, method="inclusive")
-        p50, p95, p99 = cuts[49], cuts[94], cuts[98]
-    else:
-        p50 = p95 = p99 = ms[0] if ms else 0.0
+    p50, p95, p99 = percentiles(ms) if ms else (0.0, 0.0, 0.0)
     return Result(
         strategy=strategy,
         scenario=scenario,

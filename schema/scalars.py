@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import strawberry
 
 
-def _serialize(value: datetime) -> str:
+def serialize_datetime(value: datetime) -> str:
     # Stored timestamps are naive UTC with millisecond precision: one fixed-width format.
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -26,6 +26,6 @@ DATETIME = strawberry.scalar(
     description="ISO-8601 date and time in UTC with its offset, millisecond precision, in "
     'one fixed width: "2026-09-08T04:40:25.000+00:00". A string for code generators.',
     specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
-    serialize=_serialize,
+    serialize=serialize_datetime,
     parse_value=_parse,
 )
