@@ -34,6 +34,7 @@ from db.sql import load_queries
 from settings import Settings
 from tests.support.factories import Conn, profile, project
 from tests.support.graphql import gql, token
+from tests.support.sql import fetchval
 from tests.support.topology import OwnPrimary
 
 pytestmark = pytest.mark.slow  # data at volume, or the real server started by the test
@@ -46,13 +47,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 async def _generations_of(url: str, model: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        count: int = await conn.fetchval(
-            "SELECT count(*) FROM generations WHERE model_id = $1", model
-        )
-    finally:
-        await conn.close()
+    count: int = await fetchval(url, "SELECT count(*) FROM generations WHERE model_id = $1", model)
     return count
 
 

@@ -10,22 +10,18 @@ import json
 import re
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 import cli
+from tests.support.sql import fetchval
 
 SUBSCRIBERS, EVENTS = 20, 3
 
 
 async def _exists(server_url: str, name: str) -> bool:
-    conn = await asyncpg.connect(server_url)
-    try:
-        found: bool = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name
-        )
-    finally:
-        await conn.close()
+    found: bool = await fetchval(
+        server_url, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name
+    )
     return found
 
 

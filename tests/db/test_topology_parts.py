@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import asyncpg
 import pytest
 
-from tests.support.sql import execute
+from tests.support.sql import execute, fetchval
 from tests.support.topology import OwnPrimary, PgBouncer, Replica, through_pooler
 
 pytestmark = pytest.mark.slow
@@ -32,16 +31,10 @@ def replica(primary: OwnPrimary) -> Iterator[Replica]:
         yield server
 
 
-async def _fetchval(url: str, sql: str, *args: Any) -> Any:
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        return await conn.fetchval(sql, *args, timeout=10)
-    finally:
-        await conn.close()
-
-
 async def _has_mark(url: str, mark: int) -> bool:
-    return bool(await _fetchval(url, "SELECT EXISTS (SELECT FROM marks WHERE id = $1)", mark))
+    return bool(
+        await fetchval(url, "SELECT EXISTS (SELECT FROM marks WHERE id = $1)", mark, within=10)
+    )
 
 
 async def _until_seen(url: str, mark: int, *, within: float) -> float:
@@ -74,7 +67,7 @@ async def test_asyncpg_runs_concurrent_queries_through_pgbouncer(
 async def test_the_replica_is_a_hot_standby_following_its_primary(
     primary: OwnPrimary, replica: Replica
 ) -> None:
-    assert await _fetchval(replica.url(), "SELECT pg_is_in_recovery()") is True
+    assert await fetchval(replica.url(), "SELECT pg_is_in_recovery()", within=10) is True
     with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
         await execute(replica.url(), "INSERT INTO marks VALUES (0)", within=10)
     await execute(primary.url(), "INSERT INTO marks VALUES (1)", within=10)
@@ -98,7 +91,7 @@ async def test_stopped_parts_refuse_connections_until_started(
     with pytest.raises(ConnectionRefusedError):
         await asyncpg.connect(replica.url(), timeout=5)
     replica.start()
-    assert await _fetchval(replica.url(), "SELECT pg_is_in_recovery()") is True
+    assert await fetchval(replica.url(), "SELECT pg_is_in_recovery()", within=10) is True
 
     before = primary.pid
     primary.restart()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 
@@ -12,5 +14,15 @@ async def execute(url: str, *statements: str, within: float | None = None) -> No
     try:
         for statement in statements:
             await conn.execute(statement, timeout=within)
+    finally:
+        await conn.close()
+
+
+async def fetchval(url: str, sql: str, *args: Any, within: float | None = None) -> Any:
+    """The first value `sql` answers on a new connection to `url`, closed afterwards;
+    `within` (seconds) bounds the connect and the statement."""
+    conn = await asyncpg.connect(url, timeout=60 if within is None else within)
+    try:
+        return await conn.fetchval(sql, *args, timeout=within)
     finally:
         await conn.close()
