@@ -22,6 +22,7 @@ from typing import Any, TypedDict, TypeVar
 
 import orjson
 import strawberry
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
@@ -33,6 +34,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from auth.request import authenticate
@@ -43,7 +45,7 @@ from db.ops.embedded import resolve_database_url
 from db.topology import BadToken, Topology, open_topology, parse_token
 from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
-from schema import build_schema
+from schema import build_schema, limits_of, plans
 from schema.context import Context
 from schema.errors import INTERNAL, format_error, request_error
 from schema.http import (
@@ -54,6 +56,7 @@ from schema.http import (
     graphql_params,
     negotiate,
     operation_type,
+    parse_document,
     read_body,
     unavailable,
 )
@@ -91,6 +94,16 @@ class GraphQLApp:
             {} if settings.trusted_documents is None else load_manifest(settings.trusted_documents)
         )
         self.documents = Documents(trusted, only_trusted=settings.only_trusted)
+        self.plans = (
+            None
+            if settings.execution == "reference"
+            else plans.Plans(
+                self.schema._schema,
+                lambda query: parse_document(query, settings.max_tokens),
+                limits_of(settings),
+                trusted=trusted.values(),
+            )
+        )
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -165,9 +178,68 @@ class GraphQLApp:
         except UNAVAILABLE as exc:
             log.warning("database unavailable [request %s]: %s", rid, type(exc).__name__)
             raise unavailable(media, "the database is unavailable, try again shortly") from None
-        context = Context.for_request(self.settings, reads, topology.primary, rid, who, operation)
+
+        def fresh() -> Context:
+            return Context.for_request(self.settings, reads, topology.primary, rid, who, operation)
+
+        context = fresh()
+        plan = self.plans.plan(query, operation) if self.plans and kind == "query" else None
+        data = None
+        if plan is not None:
+            stats.operation = plan.name
+            await querystats.settle()
+            before = stats.count  # the statements authentication ran
+            data = await plans.run(
+                plan, context, self.schema._schema, variables, max_nodes=self.settings.max_nodes
+            )
+        if data is not None:
+            errors_found: list[GraphQLError] = []
+            if self.settings.execution == "differential":
+                await querystats.settle()
+                await self.compare(
+                    data, stats.count - before, fresh(), query, variables, operation, allowed
+                )
+        else:
+            context = fresh() if plan is not None else context
+            result = await self.reference(context, query, variables, operation, allowed)
+            data, errors_found = result.data, list(result.errors or ())
+        await querystats.settle()
+        payload: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        if errors_found:
+            detail = not self.settings.production
+            errors = [format_error(e, request_id=rid, detail=detail) for e in errors_found]
+            payload["errors"] = errors
+        # `data` is absent when the request failed before execution (GraphQL-over-HTTP).
+        executed = data is not None or not errors_found or _executed(errors_found)
+        if executed:
+            payload["data"] = data
+        extensions: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        if self.settings.query_stats:
+            extensions["queries"] = stats.as_extension()
+        if context.cost is not None and not self.settings.production:
+            extensions["cost"] = context.cost  # the estimated result size (schema/cost.py)
+        if context.consistency is not None:  # what a write committed: read your writes
+            extensions["consistency"] = headers[CONSISTENCY] = context.consistency
+        if extensions:
+            payload["extensions"] = extensions
+        status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
+        codes = [e["extensions"]["code"] for e in errors]
+        return Response(render(payload), status, headers, media_type=media), codes
+
+    async def reference(
+        self,
+        context: Context,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+        allowed: set[OperationType],
+    ) -> ExecutionResult:
+        """The request executed by graphql-core through Strawberry: what the plans do not
+        cover, and the reference they are compared with."""
         try:
-            result = await self.schema.execute(
+            return await self.schema.execute(
                 query,
                 variable_values=variables,
                 context_value=context,
@@ -182,30 +254,36 @@ class GraphQLApp:
             raise RequestRefused(
                 400, exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED"
             ) from None
-        await querystats.settle()
-        payload: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
-        if result.errors:
-            detail = not self.settings.production
-            errors = [format_error(e, request_id=rid, detail=detail) for e in result.errors]
-            payload["errors"] = errors
-        # `data` is absent when the request failed before execution (GraphQL-over-HTTP).
-        executed = result.data is not None or not result.errors or _executed(result.errors)
-        if executed:
-            payload["data"] = result.data
-        extensions: dict[str, Any] = {}
-        headers: dict[str, str] = {}
-        if self.settings.query_stats:
-            extensions["queries"] = stats.as_extension()
-        if context.cost is not None and not self.settings.production:
-            extensions["cost"] = context.cost  # the estimated result size (schema/cost.py)
-        if context.consistency is not None:  # what a write committed: read your writes
-            extensions["consistency"] = headers[CONSISTENCY] = context.consistency
-        if extensions:
-            payload["extensions"] = extensions
-        status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
-        codes = [e["extensions"]["code"] for e in errors]
-        return Response(render(payload), status, headers, media_type=media), codes
+
+    async def compare(
+        self,
+        data: dict[str, Any],
+        statements: int,
+        context: Context,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+        allowed: set[OperationType],
+    ) -> None:
+        """Differential execution (tests): the reference path runs the request again, on
+        statements counted apart; its response must be the plan's, byte for byte, with at
+        least as many statements."""
+        with querystats.collecting(context.request_id) as reference_stats:
+            result = await self.reference(context, query, variables, operation, allowed)
+            await querystats.settle()
+        expected = render(
+            {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
+        )
+        got = render({"data": data, "errors": []})
+        if got != expected or statements > reference_stats.count:
+            at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+            log.error(
+                "compiled plan differs [request %s]: %s statements against %s; responses "
+                "differ from byte %s\nquery: %s\nvariables: %s\nplan: %s\nreference: %s",
+                context.request_id, statements, reference_stats.count, at, query, variables,
+                got[:_SHOWN].decode(errors="replace"), expected[:_SHOWN].decode(errors="replace"),
+            )  # fmt: skip
+            raise PlanMismatch("the compiled plan and the reference path differ")
 
     async def within_deadline(self, work: Awaitable[T], media: str) -> T:
         """`work`, or a coded error once `Settings.request_deadline` has passed. The work is
@@ -222,6 +300,13 @@ class GraphQLApp:
             task.add_done_callback(_outcome_ignored)
             raise unavailable(media, "the database did not answer in time, try again shortly")
         return task.result()
+
+
+_SHOWN = 2000  # bytes of each response a mismatch logs
+
+
+class PlanMismatch(Exception):
+    """Differential execution found a plan answering otherwise than the reference path."""
 
 
 CONSISTENCY = "X-Vesper-Consistency"

@@ -54,6 +54,9 @@ def yoyo_url(url: str) -> str:
     raise ConfigError("DATABASE_URL must start with postgresql://")
 
 
+EXECUTIONS = ("compiled", "reference", "differential")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
@@ -95,6 +98,9 @@ class Settings:
     # API.md "Persisted documents"
     trusted_documents: str | None = None  # the manifest's path
     only_trusted: bool = False  # refuse every document not in the manifest
+    # How queries run: "compiled" (plans, schema/plans.py; the reference path for what they
+    # do not cover), "reference" (graphql-core only), "differential" (both, compared: tests)
+    execution: str = "compiled"
 
     @property
     def production(self) -> bool:
@@ -173,6 +179,11 @@ class Settings:
         only_trusted = _flag(env.get("VESPER_ONLY_TRUSTED"), default=False)
         if only_trusted and trusted_documents is None:
             raise ConfigError("VESPER_ONLY_TRUSTED=1 needs VESPER_TRUSTED_DOCUMENTS (the manifest)")
+        execution = env.get("VESPER_EXECUTION") or "compiled"
+        if execution not in EXECUTIONS:
+            raise ConfigError(
+                f"VESPER_EXECUTION must be one of {', '.join(EXECUTIONS)}, got {execution!r}"
+            )
         if replica_urls and database_url is None:
             raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)")
         if database_url is None and mode == "production":
@@ -217,6 +228,7 @@ class Settings:
             cors_origins=cors_origins,
             trusted_documents=trusted_documents,
             only_trusted=only_trusted,
+            execution=execution,
         )
 
 

@@ -76,6 +76,13 @@ class KeyedLoader(SharedLoader[uuid.UUID, V], Generic[V]):
         self._answers.update(zip(keys, values, strict=True))
         return values
 
+    async def preload(self, keys: list[uuid.UUID]) -> None:
+        """Loads the keys not answered yet in one batch, for `ready` (compiled plans read
+        a whole level's keys at once: schema/plans.py)."""
+        missing = [key for key in keys if key not in self._answers]
+        if missing:
+            await self.batch_load_fn(missing)
+
     def prime(self, key: uuid.UUID, value: V) -> KeyedLoader[V]:
         self._answers.setdefault(key, value)
         super().prime(key, value)

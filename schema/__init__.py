@@ -56,13 +56,17 @@ class RecordOperation(SchemaExtension):
         yield
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    limits = Limits(
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
         max_spreads=settings.max_fragment_spreads,
         max_comparisons=settings.max_field_comparisons,
     )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = limits_of(settings)
     # Factories, not instances: an extension instance would be shared by concurrent requests.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPhases,

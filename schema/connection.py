@@ -72,11 +72,32 @@ PageFn = Callable[[Context, Any, PageArgs, Any], Awaitable[Slice[Any]]]
 _PAGE_ARGUMENTS = (("first", int), ("after", str), ("last", int), ("before", str))
 
 
-def paged(node: Callable[[], Any], description: str, filter: Filter, page: PageFn) -> Any:
+@dataclass(frozen=True, slots=True, eq=False)
+class Paged:
+    """A connection field's declaration: the node type (a thunk), the field its cursors
+    belong to, its filter and its page function (read by compiled plans: schema/plans.py)."""
+
+    node: Callable[[], Any]
+    cursors: str
+    filter: Filter
+    page: PageFn
+
+
+_PAGED: dict[Callable[..., Any], Paged] = {}
+
+
+def paged_of(resolver: Any) -> Paged | None:
+    """The declaration behind a field's Strawberry resolver, if `paged` made it."""
+    return None if resolver is None else _PAGED.get(resolver.wrapped_func)
+
+
+def paged(
+    node: Callable[[], Any], cursors: str, description: str, filter: Filter, page: PageFn
+) -> Any:
     """A connection field with the Relay arguments and `filter` (its type is the class
-    attribute's annotation). `page` reads the rows, what the query selects on them is
-    loaded ahead, and they become `node()` objects (a thunk: the type may be defined
-    further down)."""
+    attribute's annotation), whose cursors belong to the field named `cursors`. `page`
+    reads the rows, what the query selects on them is loaded ahead, and they become
+    `node()` objects (a thunk: the type may be defined further down)."""
 
     async def resolve(root: Any, info: Info, **arguments: Any) -> Any:
         # Strawberry passes only the arguments the query gives (or that have a default).
@@ -86,6 +107,8 @@ def paged(node: Callable[[], Any], description: str, filter: Filter, page: PageF
         node_type = node()
         await load_page_ahead(info, node_type, rows.rows)
         return connection(rows, node_type.from_row)
+
+    _PAGED[resolve] = Paged(node, cursors, filter, page)
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from graphql import GraphQLError, get_operation_ast
+from graphql import DocumentNode, GraphQLError, get_operation_ast
 from starlette.requests import Request
 from strawberry.extensions import ParserCache
 
@@ -170,12 +170,18 @@ PARSE_CACHE_SIZE = 512
 _parsed = ParserCache(maxsize=PARSE_CACHE_SIZE).cached_parse_document
 
 
+def parse_document(query: str, max_tokens: int) -> DocumentNode:
+    """`query` parsed as execution parses it (cached); GraphQLError when it does not."""
+    document: DocumentNode = _parsed(query, max_tokens=max_tokens)
+    return document
+
+
 def operation_type(query: str, operation_name: str | None, max_tokens: int) -> str | None:
     """`query`, `mutation` or `subscription`: what the request would run, known before
     execution so that it is sent to the right database; None when the document does not
     parse or names no single operation (execution then refuses it, on the primary)."""
     try:
-        document = _parsed(query, max_tokens=max_tokens)
+        document = parse_document(query, max_tokens)
     except GraphQLError:
         return None
     operation = get_operation_ast(document, operation_name)

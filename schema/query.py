@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -11,7 +12,7 @@ from resolvers import nodes as node_resolvers
 from resolvers import projects as project_resolvers
 
 from .connection import Connection, Filter, paged
-from .context import Info
+from .context import Context, Info
 from .types import NODE_TYPES, Node, Profile, Project
 
 
@@ -19,29 +20,53 @@ def _as_node(found: tuple[NodeType, Any] | None) -> Node | None:
     return None if found is None else NODE_TYPES[found[0]].from_row(found[1])
 
 
-async def _viewer(info: Info) -> Profile:
-    ctx = info.context
+# Each root field's value from the request's context and its arguments; the resolvers
+# below and compiled plans (schema/plans.py) both call these.
+
+
+async def viewer_field(ctx: Context) -> Profile:
     return Profile.from_row(await node_resolvers.viewer_profile(ctx.loaders, ctx.viewer.id))
 
 
-async def _node(info: Info, id: strawberry.ID) -> Node | None:
-    ctx = info.context
+async def node_field(ctx: Context, id: strawberry.ID) -> Node | None:
     _ = ctx.viewer
     return _as_node(await node_resolvers.node(ctx.loaders, id))
 
 
-async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-    ctx = info.context
+async def nodes_field(ctx: Context, ids: list[strawberry.ID]) -> list[Node | None]:
     _ = ctx.viewer
     found = await node_resolvers.nodes(ctx.loaders, ids, max_ids=ctx.settings.max_node_ids)
     return [_as_node(item) for item in found]
 
 
-async def _project(info: Info, id: strawberry.ID) -> Project | None:
-    ctx = info.context
+async def project_field(ctx: Context, id: strawberry.ID) -> Project | None:
     _ = ctx.viewer
     row = await project_resolvers.project(ctx.loaders, id)
     return None if row is None else Project.from_row(row)
+
+
+ROOT_FIELDS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "viewer": viewer_field,
+    "node": node_field,
+    "nodes": nodes_field,
+    "project": project_field,
+}
+
+
+async def _viewer(info: Info) -> Profile:
+    return await viewer_field(info.context)
+
+
+async def _node(info: Info, id: strawberry.ID) -> Node | None:
+    return await node_field(info.context, id)
+
+
+async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    return await nodes_field(info.context, ids)
+
+
+async def _project(info: Info, id: strawberry.ID) -> Project | None:
+    return await project_field(info.context, id)
 
 
 @strawberry.type
@@ -57,6 +82,7 @@ class Query:
     )
     projects: Connection[Project] = paged(
         lambda: Project,
+        project_resolvers.PROJECTS,
         "Projects the viewer sees (owned, member of, shared), most recently updated first.",
         Filter("scope", ProjectScope, default=ProjectScope.ALL),
         lambda ctx, _, args, scope: project_resolvers.visible_projects(

@@ -29,7 +29,7 @@ from domain.vocabulary import NodeType
 from loaders import NODE_LOADERS, KeyedLoader, Loaders, NotLoaded
 from resolvers.errors import NotFound
 
-from .context import Info
+from .context import Context, Info
 
 P = TypeVar("P")  # the parent object's row
 K = TypeVar("K")  # what the loader holds for one key
@@ -142,6 +142,28 @@ def figure(pick: Callable[[StatsRow], V], empty: V, description: str) -> Any:
         lambda loaders: loaders.stats_by_project, lambda project: project.id, value
     )
     return relation.field(description)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ViewerField(Generic[V]):
+    """A field computed from the object's row and the request (what the viewer may see of
+    a column)."""
+
+    value: Callable[[Any, Context], V]
+
+    def resolve(self, root: Any, info: Info) -> V:
+        return self.value(root.row, info.context)
+
+
+def for_viewer(value: Callable[[Any, Context], V], description: str) -> Any:
+    """A field whose value is `value(row, context)`."""
+    return strawberry.field(resolver=ViewerField(value).resolve, description=description)
+
+
+def viewer_field_of(resolver: Any) -> ViewerField[Any] | None:
+    """The declaration behind a field's Strawberry resolver, if `for_viewer` made it."""
+    found = getattr(resolver.wrapped_func, "__self__", None) if resolver else None
+    return found if isinstance(found, ViewerField) else None
 
 
 _NAMES = NameConverter()

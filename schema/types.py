@@ -22,9 +22,8 @@ from resolvers.outputs import GALLERY
 from resolvers.sessions import SESSIONS
 
 from .connection import Connection, Filter, paged
-from .context import Info
 from .enums import FileType, GenerationStatus, ProjectRole, SessionType
-from .relations import figure, listed, related
+from .relations import figure, for_viewer, listed, related
 
 
 @strawberry.interface(description="An object with a global id (Relay).")
@@ -85,6 +84,7 @@ class Project(Node):
     )
     sessions: Connection[Session] = paged(
         lambda: Session,
+        SESSIONS.field,
         "Visible sessions, newest update first.",
         Filter("type", SessionType),
         lambda ctx, project, args, type: SESSIONS.page(
@@ -93,6 +93,7 @@ class Project(Node):
     )
     outputs: Connection[Output] = paged(
         lambda: Output,
+        GALLERY.field,
         "The gallery: published outputs in visible sessions.",
         Filter("file_type", FileType),
         lambda ctx, project, args, file_type: GALLERY.page(
@@ -147,6 +148,7 @@ class Session(Node):
     project: Project = related(Project, lambda session: session.project_id)
     generations: Connection[Generation] = paged(
         lambda: Generation,
+        GENERATIONS.field,
         "Newest first; every status but DISMISSED unless asked.",
         Filter("status", GenerationStatus),
         lambda ctx, session, args, status: GENERATIONS.page(
@@ -167,11 +169,6 @@ class Session(Node):
         )
 
 
-def _parameters(root: Generation, info: Info) -> JSON:
-    shown: JSON = visible_parameters(root.row, info.context.viewer.id)
-    return shown
-
-
 @strawberry.type(description="One prompt sent to one model.")
 class Generation(Node):
     node_type: ClassVar[NodeType] = NodeType.GENERATION
@@ -185,11 +182,11 @@ class Generation(Node):
 
     session: Session = related(Session, lambda generation: generation.session_id)
     user: Profile = related(Profile, lambda generation: generation.user_id, "Who ran it.")
-    parameters: JSON = strawberry.field(
-        resolver=_parameters,
-        description="Everything for its creator and the project owner; otherwise only "
-        "aspectRatio, numOutputs, resolution, duration, referenceImageUrl, "
-        "referenceImages and sourceOutputId.",
+    parameters: JSON = for_viewer(
+        lambda row, ctx: visible_parameters(row, ctx.viewer.id),
+        "Everything for its creator and the project owner; otherwise only aspectRatio, "
+        "numOutputs, resolution, duration, referenceImageUrl, referenceImages and "
+        "sourceOutputId.",
     )
     outputs: list[Output] = listed(
         lambda: Output,

@@ -131,9 +131,17 @@ def path() -> str:
 
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, db_url: str, path: str) -> Settings:
-    """App settings for the test database; parametrize indirectly with a dict to override."""
+    """App settings for the test database; parametrize indirectly with a dict to override.
+
+    Queries run differentially: every query a test sends that a compiled plan answers is
+    executed again on the graphql-core path, and a response or statement count that
+    differs fails the request (server.py `GraphQLApp.compare`)."""
     overrides: dict[str, Any] = getattr(request, "param", {})
-    base: dict[str, Any] = {"database_url": db_url, "pool_max_size": 25}
+    base: dict[str, Any] = {
+        "database_url": db_url,
+        "pool_max_size": 25,
+        "execution": "differential",
+    }
     if path == POOLER:
         pooler: PgBouncer = request.getfixturevalue("pooler")
         base |= {"database_url": through_pooler(db_url, pooler), "pool_mode": "transaction"}
