@@ -25,13 +25,13 @@ import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -276,7 +276,9 @@ class GraphQLApp:
         )
         got = render({"data": data, "errors": []})
         if got != expected or statements > reference_stats.count:
-            at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+            at = next(
+                (i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), None
+            )
             log.error(
                 "compiled plan differs [request %s]: %s statements against %s; responses "
                 "differ from byte %s\nquery: %s\nvariables: %s\nplan: %s\nreference: %s",
@@ -323,22 +325,6 @@ def consistency_token(request: Request) -> int | None:
         return parse_token(token)
     except BadToken as exc:
         raise RequestRefused(400, str(exc)) from None
-
-
-class NoSniff:
-    """`X-Content-Type-Options: nosniff` on every response: a browser must not guess
-    another media type than the one the server sent."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("x-content-type-options", "nosniff")
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
 
 
 def _outcome_ignored(task: asyncio.Future[Any]) -> None:
@@ -459,7 +445,9 @@ def create_app(settings: Settings) -> Starlette:
             metrics.worker_stopped()
 
     graphql = GraphQLApp(settings)
-    middleware = [Middleware(NoSniff), Middleware(RequestIdMiddleware)]
+    # Every HTTP response: its request id, and `X-Content-Type-Options: nosniff` (a browser
+    # must not guess another media type than the one the server sent).
+    middleware = [Middleware(RequestIdMiddleware, headers={"x-content-type-options": "nosniff"})]
     if settings.cors_origins:
         middleware.insert(0, cors(settings.cors_origins))
     return Starlette(

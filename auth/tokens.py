@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,6 +44,24 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def decode(token: str, *, secret: str, audience: str) -> Claims:
+    """The claims of a valid token; InvalidToken saying why not.
+
+    A token once verified is remembered (`VERIFIED` of them, the most recent): a client
+    sends the same token with every request, and checking its signature and claims again
+    costs more than the rest of authentication. Only tokens whose validity can change no
+    more except by expiring are remembered (no `nbf` or `iat` still in the future), and
+    each use checks the expiry again, as PyJWT does (expired from `exp` on)."""
+    claims, expires = _verified(token, secret, audience)
+    if expires <= time.time():
+        raise InvalidToken("the token has expired")
+    return claims
+
+
+VERIFIED = 4096
+
+
+@functools.lru_cache(maxsize=VERIFIED)
+def _verified(token: str, secret: str, audience: str) -> tuple[Claims, int]:
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
@@ -66,11 +85,12 @@ def decode(token: str, *, secret: str, audience: str) -> Claims:
     email = payload.get("email")
     metadata = payload.get("user_metadata")
     full_name = metadata.get("full_name") if isinstance(metadata, dict) else None
-    return Claims(
+    claims = Claims(
         subject=subject,
         email=email if isinstance(email, str) else None,
         full_name=full_name if isinstance(full_name, str) and full_name else None,
     )
+    return claims, int(payload["exp"])
 
 
 def issue(

@@ -103,3 +103,6 @@ def configure(
         uvicorn.propagate = True
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Neither format shows thread or process: a record need not look them up (the logging
+    # HOWTO's "Optimization"; every request writes a line).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False

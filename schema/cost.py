@@ -58,6 +58,7 @@ from graphql import (
     InlineFragmentNode,
     ListValueNode,
     NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
@@ -131,6 +132,7 @@ class Estimate:
         self.variables = {**defaults, **(variables or {})}  # a null given stays null
         self.known: dict[str, Cost] = {}
         self.measuring: set[str] = set()  # a cycle (reported by validation) is cut
+        self.read_variables = False  # whether a variable was consulted
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         root = self.schema.get_root_type(operation.operation)
@@ -193,6 +195,8 @@ class Estimate:
     def _value(self, node: ValueNode | None) -> Any:
         if node is None or isinstance(node, NullValueNode):
             return None
+        if isinstance(node, VariableNode | ListValueNode | ObjectValueNode):
+            self.read_variables = True  # (a list or object may hold variables)
         if isinstance(node, VariableNode):
             return self.variables.get(node.name.value)
         return value_from_ast_untyped(node, self.variables)
@@ -253,6 +257,19 @@ def estimate(
     if operation is None:
         return 0
     return Estimate(schema, document, operation, variables).operation(operation)
+
+
+def fixed_estimate(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None = None
+) -> int | None:
+    """The estimate when no variable can change it (sizes and ids written in the document:
+    compiled plans work it out once), else None."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    measure = Estimate(schema, document, operation, None)
+    nodes = measure.operation(operation)
+    return None if measure.read_variables else nodes
 
 
 def refusal(nodes: int, limit: int) -> GraphQLError:

@@ -83,7 +83,7 @@ from resolvers.pagination import PageArgs, keyset
 
 from .connection import Paged, connection, paged_of
 from .context import Context
-from .cost import estimate
+from .cost import estimate, fixed_estimate
 from .limits import Limits, refusals
 from .query import ROOT_FIELDS
 from .relations import Relation, ViewerField, relations_of, viewer_field_of
@@ -158,6 +158,7 @@ class Plan:
     operation: OperationDefinitionNode
     root: Fields
     with_arguments: tuple[PlanField, ...]  # every field whose arguments are read per request
+    cost: int | None  # the cost estimate when no variable changes it
 
     @property
     def name(self) -> str | None:
@@ -206,7 +207,8 @@ def compile_plan(
         root = compiler.fields(query, [operation.selection_set])
     except Unsupported:
         return None
-    return Plan(document, operation, root, tuple(compiler.with_arguments))
+    cost = fixed_estimate(schema, document, operation_name)
+    return Plan(document, operation, root, tuple(compiler.with_arguments), cost)
 
 
 class _Compiler:
@@ -424,7 +426,9 @@ async def run(
     )
     if isinstance(coerced, list):
         return None
-    nodes = estimate(schema, plan.document, variables, plan.name)
+    nodes = plan.cost
+    if nodes is None:
+        nodes = estimate(schema, plan.document, variables, plan.name)
     ctx.cost = nodes
     if nodes > max_nodes:
         return None

@@ -10,7 +10,7 @@ import strawberry
 def serialize_datetime(value: datetime) -> str:
     # Stored timestamps are naive UTC with millisecond precision: one fixed-width format.
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        return value.isoformat(timespec="milliseconds") + "+00:00"
     return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import strawberry
 
-from loaders import Loaders
 from resolvers import subscriptions
 from resolvers.errors import BadUserInput
 
@@ -65,22 +64,6 @@ def _activity(event: subscriptions.Activity) -> ProjectActivity:
     )
 
 
-class _FreshLoaders:
-    """Stands for an event's loaders, built on first use and then answering for them."""
-
-    __slots__ = ("_build", "_built")
-
-    def __init__(self, build: Callable[[], Loaders]) -> None:
-        self._build = build
-        self._built: Loaders | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        built = self._built
-        if built is None:
-            built = self._built = self._build()
-        return getattr(built, name)
-
-
 async def _each(
     info: Info, live: subscriptions.Live, rows: AsyncGenerator[R, None], shown: Callable[[R], T]
 ) -> AsyncIterator[T]:
@@ -88,7 +71,7 @@ async def _each(
     completes, or goes) closes `rows` at once, which ends the subscription."""
     async with aclosing(rows):
         async for row in rows:
-            info.context.loaders = cast(Loaders, _FreshLoaders(live.loaders))
+            info.context.loaders = live.loaders()  # each loader built on first use
             yield shown(row)
 
 
