@@ -193,6 +193,7 @@ class GraphQLApp:
                 plan, context, self.schema._schema, variables, max_nodes=self.settings.max_nodes
             )
         if data is not None:
+            metrics.EXECUTIONS.labels("compiled").inc()
             errors_found: list[GraphQLError] = []
             if self.settings.execution == "differential":
                 await querystats.settle()
@@ -200,6 +201,7 @@ class GraphQLApp:
                     data, stats.count - before, fresh(), query, variables, operation, allowed
                 )
         else:
+            metrics.EXECUTIONS.labels("reference").inc()
             context = fresh() if plan is not None else context
             result = await self.reference(context, query, variables, operation, allowed)
             data, errors_found = result.data, list(result.errors or ())

@@ -55,6 +55,12 @@ LOADER_BATCH = Histogram(
     ["loader"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
+EXECUTIONS = Counter(
+    "vesper_graphql_executions_total",
+    "GraphQL requests executed, by path: a compiled plan, or graphql-core (what plans do "
+    "not cover, and every mutation)",
+    ["path"],
+)
 ERRORS = Counter(
     "vesper_graphql_errors",
     "GraphQL errors sent to clients, by extensions.code.",

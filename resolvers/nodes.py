@@ -30,11 +30,16 @@ async def node(loaders: Loaders, global_id: str) -> tuple[NodeType, Any] | None:
     return None if row is None else (node_type, row)
 
 
+def check_ids(global_ids: Sequence[str], *, max_ids: int) -> None:
+    """What `nodes` refuses before anything is read: too many ids, or one malformed."""
+    if len(global_ids) > max_ids:
+        raise BadUserInput(f"nodes accepts at most {max_ids} ids")
+    for global_id in global_ids:
+        decode_node(global_id)
+
+
 async def nodes(
     loaders: Loaders, global_ids: Sequence[str], *, max_ids: int
 ) -> list[tuple[NodeType, Any] | None]:
-    if len(global_ids) > max_ids:
-        raise BadUserInput(f"nodes accepts at most {max_ids} ids")
-    for global_id in global_ids:  # every id is checked before anything is read
-        decode_node(global_id)
+    check_ids(global_ids, max_ids=max_ids)  # every id is checked before anything is read
     return list(await asyncio.gather(*(node(loaders, gid) for gid in global_ids)))

@@ -85,7 +85,7 @@ from .connection import Paged, connection, paged_of
 from .context import Context
 from .cost import estimate, fixed_estimate
 from .limits import Limits, refusals
-from .query import ROOT_FIELDS
+from .query import ROOT_FIELDS, Root
 from .relations import Relation, ViewerField, relations_of, viewer_field_of
 
 
@@ -145,7 +145,7 @@ class PlanField:
     relation: Relation[Any, Any, Any] | None = None
     viewer_field: ViewerField[Any] | None = None
     paged: Paged | None = None
-    root: Callable[..., Awaitable[Any]] | None = None
+    root: Root | None = None
     # how to read the arguments per request (fields with arguments only)
     definition: GraphQLField | None = None
     node: FieldNode | None = None
@@ -455,6 +455,8 @@ def _arguments(plan_field: PlanField, variables: Any, ctx: Context) -> dict[str,
     values = {plan_field.python_names[name]: value for name, value in given.items()}
     if plan_field.paged is not None:
         keyset(plan_field.paged.cursors, _page_args(values), max_size=ctx.settings.max_page_size)
+    if plan_field.root is not None:
+        plan_field.root.check(ctx, **values)
     return values
 
 
@@ -509,7 +511,7 @@ async def _run_level(
 
 async def _read(ctx: Context, plan_field: PlanField, obj: Any, args: dict[str, Any]) -> Any:
     if plan_field.root is not None:
-        return await plan_field.root(ctx, **args)
+        return await plan_field.root.value(ctx, **args)
     paged = plan_field.paged
     assert paged is not None
     page = await paged.page(ctx, obj.row, _page_args(args), args.get(paged.filter.name))

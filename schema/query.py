@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from domain.vocabulary import NodeType, ProjectScope
 from resolvers import nodes as node_resolvers
 from resolvers import projects as project_resolvers
+from resolvers.ids import decode, decode_node
 
 from .connection import Connection, Filter, paged
 from .context import Context, Info
@@ -45,11 +47,24 @@ async def project_field(ctx: Context, id: strawberry.ID) -> Project | None:
     return None if row is None else Project.from_row(row)
 
 
-ROOT_FIELDS: dict[str, Callable[..., Awaitable[Any]]] = {
-    "viewer": viewer_field,
-    "node": node_field,
-    "nodes": nodes_field,
-    "project": project_field,
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A root field for compiled plans: its value, and what it refuses before reading
+    anything (raising as the field would), so that a plan checks every root field's
+    arguments before any statement runs."""
+
+    value: Callable[..., Awaitable[Any]]
+    check: Callable[..., object] = lambda ctx, **arguments: None
+
+
+ROOT_FIELDS: dict[str, Root] = {
+    "viewer": Root(viewer_field),
+    "node": Root(node_field, lambda ctx, id: decode_node(id)),
+    "nodes": Root(
+        nodes_field,
+        lambda ctx, ids: node_resolvers.check_ids(ids, max_ids=ctx.settings.max_node_ids),
+    ),
+    "project": Root(project_field, lambda ctx, id: decode(id, NodeType.PROJECT)),
 }
 
 
