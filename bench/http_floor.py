@@ -57,7 +57,7 @@ def answer(page: FloorPage, statements: int) -> dict[str, Any]:
             "sessionCount": figures.session_count if figures else 0,
             "thumbnailUrl": figures.thumbnail_url if figures else None,
         }  # fmt: skip
-        edges.append({"node": node})
+        edges.append({"cursor": encode_cursor(PROJECTS, updated(row)), "node": node})
     shown = page.rows[:PAGE]
     info = {
         "hasNextPage": len(page.rows) > PAGE,

@@ -47,6 +47,7 @@ class ServerConfig:
     pool_max: int = 16
     pool_mode: str = "session"  # or "transaction": DATABASE_URL goes through a pooler
     replica_urls: tuple[str, ...] = ()  # streaming replicas serving the queries
+    execution: str = "compiled"  # or "reference": graphql-core only (VESPER_EXECUTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ def _environment(config: ServerConfig, metrics_dir: str | None) -> dict[str, str
         VESPER_POOL_MAX=str(config.pool_max),
         VESPER_POOL_MODE=config.pool_mode,
         DATABASE_REPLICA_URLS=",".join(config.replica_urls),
+        VESPER_EXECUTION=config.execution,
     )
     env.pop("DATABASE_DIRECT_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -1,12 +1,15 @@
 """One scale's measurements: the servers started, the strategies checked, then timed.
 
-Both servers (card figures from the read model and computed live) and the HTTP floor
-(bench/http_floor.py) run for the whole scale, so that the agreement check sees all five
-strategies before anything is timed; so do the read model's servers on the other paths
+The servers (card figures from the read model and computed live, both on compiled plans;
+`reference`: the read model on the graphql-core path, VESPER_EXECUTION=reference) and the
+HTTP floor (bench/http_floor.py) run for the whole scale, so that the agreement check sees
+all six strategies before anything is timed (reference and read_model must answer the same
+data); so do the read model's servers on the other paths
 (through the pooler, with the replica), which must give the same cards too. Each
 measurement then runs alone (an idle server costs nothing). The order: read_model's reads
 — the projects page at each concurrency taking turns with the HTTP floor's, and at 1 and
-16 with the other paths' too (bench/paths.py) —, live, the floor, naive, and last the
+16 with the other paths' too (bench/paths.py) —, reference's, live, the floor, naive, and
+last the
 mixed scenario, whose writes change the largest project (they are deleted again
 afterwards, see bench/subjects.py).
 """
@@ -51,7 +54,16 @@ from .options import (
     Options,
 )
 from .paths import Parts
-from .scenarios import GALLERY, PROJECT_PAGE, PROJECTS, Api, Request, deep_cursor, mixed
+from .scenarios import (
+    GALLERY,
+    PROJECT_PAGE,
+    PROJECTS,
+    PROJECTS_WIDE,
+    Api,
+    Request,
+    deep_cursor,
+    mixed,
+)
 from .subjects import WRITE_MODEL, Subjects, find, forget_writes
 
 Say = Callable[[str], None]
@@ -212,6 +224,7 @@ def _reads(subjects: Subjects, secret: str, deep: str | None) -> dict[str, Reque
     reads = {
         "projects_first": Request(heavy, PROJECTS, {"after": None}),
         "projects_deep": Request(heavy, PROJECTS, {"after": deep}),
+        "projects_wide": Request(heavy, PROJECTS_WIDE, {"after": None}),
         "project_page": Request(owner, PROJECT_PAGE, project),
         "gallery": Request(owner, GALLERY, project),
     }
@@ -252,6 +265,8 @@ async def _agree(
         [*projects["edges"], projects["pageInfo"]]
         for projects in (bodies[name]["data"]["projects"] for name in (HTTP_FLOOR, "read_model"))
     ]
+    if bodies["reference"]["data"] != bodies["read_model"]["data"]:
+        raise BenchError("the compiled plan and the graphql-core path answer differently")
     differ = [(a, b) for a, b in zip(*parts, strict=True) if a != b]  # the cards agree: as many
     if differ:
         raise BenchError(
@@ -281,7 +296,8 @@ async def _served(
     others = [LABELS[p].split(" ", 1)[1] for p in paths if p != DIRECT]
     also = f" (read_model direct, {' and '.join(others)})" if others else ""
     run.say(
-        f"{run.scale}: naive, floor, http_floor, live and read_model agree on the first 20 "
+        f"{run.scale}: naive, floor, http_floor, live, reference and read_model agree on the "
+        f"first 20 "
         f"cards{also}"
     )
     first = _fixed(reads["projects_first"])
@@ -289,10 +305,13 @@ async def _served(
     for c in sorted({*options.concurrency, *compared}):
         turns = paths if c in compared else {DIRECT: paths[DIRECT]}
         await run.turns(turns | {HTTP_FLOOR: servers[HTTP_FLOOR]}, c, first)
-    for name in ("projects_deep", "project_page", "gallery"):
+    for name in ("projects_deep", "projects_wide", "project_page", "gallery"):
         for c in (LATENCY, THROUGHPUT):
             if name in reads:
                 await run.http("read_model", name, servers["read_model"], c, _fixed(reads[name]))
+    for name in ("projects_first", "projects_wide", "project_page", "gallery"):
+        for c in (LATENCY, THROUGHPUT):  # the same requests on the graphql-core path
+            await run.http("reference", name, servers["reference"], c, _fixed(reads[name]))
     for c in options.concurrency:
         await run.http("live", "projects_first", servers["live"], c, first)
     for c in options.concurrency:
@@ -334,6 +353,7 @@ async def measure(
             source: ServerConfig(prepared.url, secret, source, options.workers, most)
             for source in ("read_model", "live")
         }
+        configs["reference"] = dataclasses.replace(configs["read_model"], execution="reference")
         if parts is not None:
             configs |= parts.configs(configs["read_model"])
         async with contextlib.AsyncExitStack() as stack:

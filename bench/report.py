@@ -59,6 +59,7 @@ def document(
         "results": [dataclasses.asdict(r) for r in results],
         "paths": path_rows(results),
         "http_floor": http_floor_rows(results),
+        "executions": execution_rows(results),
         "targets": [dataclasses.asdict(v) for v in verdicts],
     }
 
@@ -88,6 +89,45 @@ def path_rows(results: list[Result]) -> list[dict[str, Any]]:
             },
         })  # fmt: skip
     return rows
+
+
+def execution_rows(results: list[Result]) -> list[dict[str, Any]]:
+    """Each request on compiled plans (read_model) beside the same on the graphql-core path
+    (reference), direct, at the same scale and concurrency, with compiled / reference."""
+    measured = {
+        (r.strategy, r.scenario, r.scale, r.concurrency): r for r in results if r.path == DIRECT
+    }
+    rows = []
+    for (strategy, scenario, scale, c), reference in measured.items():
+        compiled = measured.get(("read_model", scenario, scale, c))
+        if strategy != "reference" or compiled is None:
+            continue
+        rows.append({
+            "scale": scale, "scenario": scenario, "concurrency": c,
+            **{name: {"p50_ms": r.p50_ms, "p95_ms": r.p95_ms, "p99_ms": r.p99_ms,
+                      "rps": r.rps, "cpu_ms": r.cpu_ms, "statements": r.statements}
+               for name, r in (("compiled", compiled), ("reference", reference))},
+            "compiled_over_reference": {
+                "rps": _ratio(compiled.rps, reference.rps),
+                "cpu": _ratio(compiled.cpu_ms, reference.cpu_ms),
+                "p50": _ratio(compiled.p50_ms, reference.p50_ms),
+            },
+        })  # fmt: skip
+    return rows
+
+
+def execution_lines(results: list[Result]) -> Iterator[str]:
+    """Compiled plans against the graphql-core path: CPU per request and throughput."""
+    for row in execution_rows(results):
+        compiled, reference = row["compiled"], row["reference"]
+        over = row["compiled_over_reference"]
+        cpu = ("-" if None in (compiled["cpu_ms"], reference["cpu_ms"])
+               else f"{compiled['cpu_ms']:.2f} / {reference['cpu_ms']:.2f} ms")  # fmt: skip
+        yield (
+            f"  {row['scale']:<6} {row['scenario']:<15} c={row['concurrency']:<3} "
+            f"server cpu/req {cpu} ({_times(over['cpu'])})  "
+            f"req/s {compiled['rps']:.1f} / {reference['rps']:.1f} ({_times(over['rps'])})"
+        )
 
 
 def http_floor_rows(results: list[Result]) -> list[dict[str, Any]]:

@@ -113,6 +113,10 @@ def run(options: Options, *, server_url: str, say: Say) -> int:
     stem = _write(options, measured, verdicts)
     for line in report.table(measured.results):
         say(line)
+    if report.execution_rows(measured.results):
+        say("compiled plans against the graphql-core path (read_model / reference):")
+        for line in report.execution_lines(measured.results):
+            say(line)
     if report.http_floor_rows(measured.results):
         say("server against the HTTP floor (projects_first, read_model / http_floor):")
         for line in report.http_floor_lines(measured.results):

@@ -21,12 +21,21 @@ from .load import Outcome, Step
 
 CARD = """id name description isShared updatedAt owner { displayName username }
 sessionCount thumbnailUrl"""
-PROJECTS = f"""query Projects($after: String) {{
-  projects(first: {PAGE}, after: $after) {{
-    edges {{ node {{ {CARD} }} }}
+
+
+def projects_page(size: int) -> str:
+    """The projects page as the front end asks for it: `size` cards with their cursors."""
+    return f"""query Projects($after: String) {{
+  projects(first: {size}, after: $after) {{
+    edges {{ cursor node {{ {CARD} }} }}
     pageInfo {{ hasNextPage endCursor }}
   }}
 }}"""
+
+
+PROJECTS = projects_page(PAGE)
+WIDE = 50  # cards of the wide projects page
+PROJECTS_WIDE = projects_page(WIDE)
 WALK = """query Walk($after: String) {
   projects(first: 100, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } }
 }"""

@@ -483,8 +483,9 @@ async def _run_level(
             args = arguments.get(id(plan_field), {})
             for obj in batch.objects:
                 reads.append(_read(ctx, plan_field, obj, args))
-    loads = [loader.preload(list(keys)) for loader, keys in wanted.items()]
-    answers = iter(await asyncio.gather(*reads, *loads))
+    work = [*reads, *(loader.preload(list(keys)) for loader, keys in wanted.items())]
+    # (one read is awaited as it is: gather would wrap it in a task of its own)
+    answers = iter([await work[0]] if len(work) == 1 else await asyncio.gather(*work))
 
     # 2. The values, in response order; the objects found make the next level.
     found: dict[int, _Batch] = {}

@@ -27,6 +27,10 @@ from settings import ROOT
 from tests.support import factories as f
 from tests.support.graphql import codes, gql, post, token
 
+# The metrics count what the server runs: one execution per request, not the differential
+# mode's two (tests/conftest.py `settings`).
+ONE_EXECUTION = pytest.mark.parametrize("settings", [{"execution": "compiled"}], indirect=True)
+
 CARDS = """
 query CardsPage {
   projects(first: 20) {
@@ -73,6 +77,7 @@ async def owner_with_projects(conn: f.Conn, count: int) -> uuid.UUID:
     return owner
 
 
+@ONE_EXECUTION
 async def test_metrics_name_every_family_and_count_requests_by_operation(
     client: httpx.AsyncClient, conn: f.Conn
 ) -> None:
@@ -94,6 +99,7 @@ async def test_metrics_name_every_family_and_count_requests_by_operation(
     assert ("vesper_db_pool_in_use", ()) in after
 
 
+@ONE_EXECUTION
 async def test_metrics_count_the_statements_extensions_queries_report(
     client: httpx.AsyncClient, conn: f.Conn
 ) -> None:
