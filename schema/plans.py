@@ -115,13 +115,14 @@ class Listed:
 
 @dataclass(slots=True, eq=False)
 class Fields:
-    """The fields one selection asks of one object type, in response order."""
+    """The fields one selection asks of one object type: their response names in order,
+    and the fields by what answering them takes."""
 
     type_name: str
-    fields: list[PlanField] = field(default_factory=list)
-    # the relations among them, grouped by loader when the level runs
-    relations: list[PlanField] = field(default_factory=list)
-    pages: list[PlanField] = field(default_factory=list)
+    keys: dict[str, None] = field(default_factory=dict)  # every response name, in order
+    free: list[PlanField] = field(default_factory=list)  # columns, __typename, viewer fields
+    relations: list[PlanField] = field(default_factory=list)  # a loader each
+    pages: list[PlanField] = field(default_factory=list)  # connections and root fields
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -150,6 +151,8 @@ class PlanField:
     definition: GraphQLField | None = None
     node: FieldNode | None = None
     python_names: Mapping[str, str] = field(default_factory=dict)
+    # a scalar column's serializer (the level writes those without `_complete`)
+    serialize: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -267,8 +270,9 @@ class _Compiler:
         graphql_names = object_type.fields
         for key, nodes in self.collect(object_type, selection_sets).items():
             name = nodes[0].name.value
+            found.keys[key] = None
             if name == "__typename":
-                found.fields.append(
+                found.free.append(
                     PlanField(key, "typename", False, None, type_name=object_type.name)
                 )
                 continue
@@ -279,11 +283,12 @@ class _Compiler:
             if strawberry_field is None or strawberry_field.python_name not in by_name:
                 raise Unsupported(name)
             plan_field = self.field(object_type, key, name, graphql_field, strawberry_field, nodes)
-            found.fields.append(plan_field)
             if plan_field.kind == "relation":
                 found.relations.append(plan_field)
             elif plan_field.kind in ("page", "root"):
                 found.pages.append(plan_field)
+            else:
+                found.free.append(plan_field)
         return found
 
     def field(
@@ -311,6 +316,8 @@ class _Compiler:
                 raise Unsupported(name)
         elif resolver is None:
             plan.attr = strawberry_field.python_name
+            if isinstance(completion, Leaf):
+                plan.serialize = completion.serialize
         elif (relation := relations_of(cls).get(name)) is not None:
             plan.kind, plan.relation = "relation", relation
         elif (viewer_field := viewer_field_of(resolver)) is not None:
@@ -469,7 +476,10 @@ def _page_args(values: Mapping[str, Any]) -> PageArgs:
 async def _run_level(
     ctx: Context, level: list[_Batch], arguments: Mapping[int, dict[str, Any]]
 ) -> list[_Batch]:
-    # 1. Everything the level reads, at once: one batch per loader, and the pages.
+    """Answers one level — the objects as many reads deep — and returns the next."""
+    level = _expand(ctx, level)
+
+    # Everything the level reads, at once: one batch per loader, and the pages.
     wanted: dict[KeyedLoader[Any], dict[uuid.UUID, None]] = {}
     reads: list[Awaitable[Any]] = []
     for batch in level:
@@ -484,30 +494,62 @@ async def _run_level(
             for obj in batch.objects:
                 reads.append(_read(ctx, plan_field, obj, args))
     work = [*reads, *(loader.preload(list(keys)) for loader, keys in wanted.items())]
+    if not work:
+        return []
     # (one read is awaited as it is: gather would wrap it in a task of its own)
     answers = iter([await work[0]] if len(work) == 1 else await asyncio.gather(*work))
 
-    # 2. The values, in response order; the objects found make the next level.
+    # What was read; the objects it holds make the next level.
     found: dict[int, _Batch] = {}
-    pages = [
-        {
-            (id(f), index): next(answers)
-            for f in batch.fields.pages
-            for index in range(len(batch.objects))
-        }
-        for batch in level
-    ]
-    for batch, read in zip(level, pages, strict=True):
+    for batch in level:
+        fields = batch.fields
+        pages = [[next(answers) for _ in batch.objects] for _ in fields.pages]
         for index, (obj, out) in enumerate(zip(batch.objects, batch.outputs, strict=True)):
-            for plan_field in batch.fields.fields:
-                if plan_field.kind in ("page", "root"):
-                    value = read[id(plan_field), index]
-                else:
-                    value = _value(ctx, plan_field, obj)
+            for plan_field in fields.relations:
+                value = _value(ctx, plan_field, obj)
                 out[plan_field.key] = _complete(
                     plan_field.completion, plan_field.nullable, value, found
                 )
+            for plan_field, values in zip(fields.pages, pages, strict=True):
+                out[plan_field.key] = _complete(
+                    plan_field.completion, plan_field.nullable, values[index], found
+                )
     return list(found.values())
+
+
+def _expand(ctx: Context, level: list[_Batch]) -> list[_Batch]:
+    """The level with every object its objects hold without a read (a connection's edges,
+    their nodes), each answered as far as it can be without reading: its response names
+    set in order, then its columns, `__typename` and viewer fields written."""
+    expanded: list[_Batch] = []
+    waiting = list(level)
+    while waiting:
+        batch = waiting.pop(0)
+        expanded.append(batch)
+        fields = batch.fields
+        held: dict[int, _Batch] = {}
+        for obj, out in zip(batch.objects, batch.outputs, strict=True):
+            out.update(fields.keys)  # the response order, whatever is written first
+            for plan_field in fields.free:
+                serialize = plan_field.serialize
+                if serialize is None:
+                    value = _value(ctx, plan_field, obj)
+                    out[plan_field.key] = _complete(
+                        plan_field.completion, plan_field.nullable, value, held
+                    )
+                    continue
+                value = getattr(obj, plan_field.attr)  # a scalar column: inline
+                if value is None:
+                    if not plan_field.nullable:
+                        raise Abandon("a non-null field has no value")
+                    out[plan_field.key] = None
+                else:
+                    value = serialize(value)
+                    if value is None:
+                        raise Abandon("a leaf serialized to nothing")
+                    out[plan_field.key] = value
+        waiting.extend(held.values())
+    return expanded
 
 
 async def _read(ctx: Context, plan_field: PlanField, obj: Any, args: dict[str, Any]) -> Any:
