@@ -297,8 +297,7 @@ async def _served(
     also = f" (read_model direct, {' and '.join(others)})" if others else ""
     run.say(
         f"{run.scale}: naive, floor, http_floor, live, reference and read_model agree on the "
-        f"first 20 "
-        f"cards{also}"
+        f"first 20 cards{also}"
     )
     first = _fixed(reads["projects_first"])
     compared = set(PATH_CONCURRENCY) if len(paths) > 1 else set()

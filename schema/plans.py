@@ -184,7 +184,7 @@ def _has_directives(document: DocumentNode) -> bool:
     return visitor.found
 
 
-def validation_errors(
+def _validation_errors(
     schema: GraphQLSchema, document: DocumentNode, limits: Limits
 ) -> Sequence[GraphQLError]:
     """What the reference path's validation reports for `document` (limits first)."""
@@ -201,7 +201,7 @@ def compile_plan(
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return None
-    if _has_directives(document) or validation_errors(schema, document, limits):
+    if _has_directives(document) or _validation_errors(schema, document, limits):
         return None
     compiler = _Compiler(schema, document)
     query = schema.query_type
@@ -441,14 +441,14 @@ async def run(
         return None
     try:
         arguments = {id(f): _arguments(f, coerced, ctx) for f in plan.with_arguments}
-    except Exception:
+    except Exception:  # an argument the field refuses: the reference path says how
         return None
     data: dict[str, Any] = {}
     try:
         level = [_Batch(plan.root, [_ROOT], [data])]
         while level:
             level = await _run_level(ctx, level, arguments)
-    except Exception:
+    except Exception:  # the reference path gives the error (or, after a race, the answer)
         return None
     return data
 

@@ -41,8 +41,17 @@ pytestmark = pytest.mark.slow  # data at volume, or the real server started by t
 
 TINY = Scale.named("tiny")
 EXPLAIN = load_queries("explain", QUERIES)
-STRATEGIES = {"naive", "live", "read_model", "floor", "http_floor"}
-READ_MODEL_SCENARIOS = {"projects_first", "projects_deep", "project_page", "gallery", "mixed"}
+STRATEGIES = {"naive", "live", "read_model", "reference", "floor", "http_floor"}
+READ_MODEL_SCENARIOS = {
+    "projects_first",
+    "projects_deep",
+    "projects_wide",
+    "project_page",
+    "gallery",
+    "mixed",
+}
+# graphql-core's path, measured on the same requests as compiled plans
+REFERENCE_SCENARIOS = {"projects_first", "projects_wide", "project_page", "gallery"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -59,7 +68,10 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     # the HTTP floor's answer is the server's data too, not only its cards (bench/measure.py)
-    assert "naive, floor, http_floor, live and read_model agree on the first 20 cards" in out
+    assert (
+        "naive, floor, http_floor, live, reference and read_model agree on the first 20 cards"
+        in out
+    )
 
     report = json.loads((tmp_path / "bench-tiny.json").read_text())
     results = report["results"]
@@ -67,13 +79,14 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
     assert {r["scenario"] for r in results if r["strategy"] == "read_model"} == (
         READ_MODEL_SCENARIOS
     )
+    assert {r["scenario"] for r in results if r["strategy"] == "reference"} == (REFERENCE_SCENARIOS)
     assert {r["concurrency"] for r in results if r["scenario"] == "projects_first"} == {1, 4, 16}
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in results), results
     assert all(r["statements"] > 0 for r in results), results
     # A quick run compares the pooler path with the direct one (no replica: see
     # bench/options.py); the server's CPU is measured for every request over HTTP.
     assert {r["path"] for r in results} == {"direct", "pooler"}
-    over_http = {"read_model", "live", "http_floor"}
+    over_http = {"read_model", "reference", "live", "http_floor"}
     assert all(r["cpu_ms"] is not None for r in results if r["strategy"] in over_http)
     # The HTTP floor runs the server's statements for the page: as many as it and the floor.
     page = [r for r in results if r["scenario"] == "projects_first" and r["path"] == "direct"]
@@ -87,6 +100,12 @@ def test_a_quick_run_at_tiny_measures_every_strategy_and_scenario_without_errors
         for row in report["http_floor"]
     ), report["http_floor"]  # fmt: skip
     assert "server against the HTTP floor" in out
+    assert {(row["scenario"], row["concurrency"]) for row in report["executions"]} == {
+        (scenario, c) for scenario in REFERENCE_SCENARIOS for c in (1, 16)
+    }
+    assert all(row["compiled"]["statements"] <= row["reference"]["statements"]
+               for row in report["executions"]), report["executions"]  # fmt: skip
+    assert "compiled plans against the graphql-core path" in out
     assert (report["scales"], report["workers"]) == (["tiny"], 1)
     assert report["postgres"]
     assert report["machine"]["cpus"]
