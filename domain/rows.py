@@ -1,4 +1,9 @@
-"""What reads return: one frozen record per row, as the viewer may see it.
+"""What reads return: one record per row, as the viewer may see it.
+
+Records are slotted dataclasses that nothing changes once built, but not `frozen`: a frozen
+dataclass sets each field through `object.__setattr__`, which makes building one three to
+four times dearer (1.1 against 0.3 µs for nine fields), and a page builds a record for each
+of its rows and their owners, figures and generations — hundreds per request.
 
 The database layer builds them (db/), loaders batch them (loaders/), resolvers page and
 check them (resolvers/), and the GraphQL types keep them as their private state (schema/).
@@ -15,7 +20,7 @@ from typing import Any
 from .vocabulary import FileType, GenerationStatus, ProjectRole, SessionType
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProfileRow:
     id: uuid.UUID
     username: str | None
@@ -23,7 +28,7 @@ class ProfileRow:
     avatar_url: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProjectRow:
     id: uuid.UUID
     name: str
@@ -36,7 +41,7 @@ class ProjectRow:
     viewer_role: ProjectRole | None  # None: visible only because the project is shared
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberRow:
     project_id: uuid.UUID
     user_id: uuid.UUID
@@ -44,7 +49,7 @@ class MemberRow:
     joined_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionRow:
     id: uuid.UUID
     project_id: uuid.UUID
@@ -55,7 +60,7 @@ class SessionRow:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GenerationRow:
     id: uuid.UUID
     session_id: uuid.UUID
@@ -70,7 +75,7 @@ class GenerationRow:
     viewer_owns_project: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OutputRow:
     id: uuid.UUID
     generation_id: uuid.UUID
@@ -84,7 +89,7 @@ class OutputRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StatsRow:
     """A project's card figures for one viewer's class (the owner, or everyone else)."""
 
