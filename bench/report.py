@@ -116,16 +116,21 @@ def execution_rows(results: list[Result]) -> list[dict[str, Any]]:
     return rows
 
 
+def _cpu(top: dict[str, Any], bottom: dict[str, Any]) -> str:
+    """Two rows' CPU per request as `top / bottom ms`, or `-` when either is unknown."""
+    if top["cpu_ms"] is None or bottom["cpu_ms"] is None:
+        return "-"
+    return f"{top['cpu_ms']:.2f} / {bottom['cpu_ms']:.2f} ms"
+
+
 def execution_lines(results: list[Result]) -> Iterator[str]:
     """Compiled plans against the graphql-core path: CPU per request and throughput."""
     for row in execution_rows(results):
         compiled, reference = row["compiled"], row["reference"]
         over = row["compiled_over_reference"]
-        cpu = ("-" if None in (compiled["cpu_ms"], reference["cpu_ms"])
-               else f"{compiled['cpu_ms']:.2f} / {reference['cpu_ms']:.2f} ms")  # fmt: skip
         yield (
             f"  {row['scale']:<6} {row['scenario']:<15} c={row['concurrency']:<3} "
-            f"server cpu/req {cpu} ({_times(over['cpu'])})  "
+            f"server cpu/req {_cpu(compiled, reference)} ({_times(over['cpu'])})  "
             f"req/s {compiled['rps']:.1f} / {reference['rps']:.1f} ({_times(over['rps'])})"
         )
 
@@ -201,12 +206,10 @@ def http_floor_lines(results: list[Result]) -> Iterator[str]:
     server / floor (ratio)."""
     for row in http_floor_rows(results):
         server, floor, over = row["server"], row[HTTP_FLOOR], row["server_over_floor"]
-        cpu = ("-" if None in (server["cpu_ms"], floor["cpu_ms"])
-               else f"{server['cpu_ms']:.2f} / {floor['cpu_ms']:.2f} ms")  # fmt: skip
         yield (
             f"  {row['scale']:<6} c={row['concurrency']:<3} "
             f"req/s {server['rps']:.1f} / {floor['rps']:.1f} ({_times(over['rps'])})  "
-            f"server cpu/req {cpu} ({_times(over['cpu'])})  "
+            f"server cpu/req {_cpu(server, floor)} ({_times(over['cpu'])})  "
             f"p50 {server['p50_ms']:.2f} / {floor['p50_ms']:.2f} ms ({_times(over['p50'])})"
         )
 
