@@ -446,8 +446,9 @@ async def run(
     data: dict[str, Any] = {}
     try:
         level = [_Batch(plan.root, [_ROOT], [data])]
+        seen: dict[tuple[int, Any], Any] = {}  # relation answers, shared (`_run_level`)
         while level:
-            level = await _run_level(ctx, level, arguments)
+            level = await _run_level(ctx, level, arguments, seen)
     except Exception:  # the reference path gives the error (or, after a race, the answer)
         return None
     return data
@@ -473,8 +474,14 @@ def _page_args(values: Mapping[str, Any]) -> PageArgs:
     )
 
 
+_UNSEEN = object()
+
+
 async def _run_level(
-    ctx: Context, level: list[_Batch], arguments: Mapping[int, dict[str, Any]]
+    ctx: Context,
+    level: list[_Batch],
+    arguments: Mapping[int, dict[str, Any]],
+    seen: dict[tuple[int, Any], Any],
 ) -> list[_Batch]:
     """Answers one level — the objects as many reads deep — and returns the next."""
     level = _expand(ctx, level)
@@ -506,10 +513,18 @@ async def _run_level(
         pages = [[next(answers) for _ in batch.objects] for _ in fields.pages]
         for index, (obj, out) in enumerate(zip(batch.objects, batch.outputs, strict=True)):
             for plan_field in fields.relations:
-                value = _value(ctx, plan_field, obj)
-                out[plan_field.key] = _complete(
-                    plan_field.completion, plan_field.nullable, value, found
-                )
+                # The same field of the same row answers the same: worked out once per
+                # request and shared (the 20 cards of a page with one owner: one owner).
+                relation = plan_field.relation
+                assert relation is not None
+                answered = (id(plan_field), relation.key(obj.row))
+                shown = seen.get(answered, _UNSEEN)
+                if shown is _UNSEEN:
+                    value = _value(ctx, plan_field, obj)
+                    shown = seen[answered] = _complete(
+                        plan_field.completion, plan_field.nullable, value, found
+                    )
+                out[plan_field.key] = shown
             for plan_field, values in zip(fields.pages, pages, strict=True):
                 out[plan_field.key] = _complete(
                     plan_field.completion, plan_field.nullable, values[index], found
