@@ -253,10 +253,7 @@ def estimate(
     operation_name: str | None = None,
 ) -> int:
     """The estimated number of objects the operation returns (see the module's docstring)."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return 0
-    return Estimate(schema, document, operation, variables).operation(operation)
+    return _estimated(schema, document, variables, operation_name)[0]
 
 
 def fixed_estimate(
@@ -264,12 +261,22 @@ def fixed_estimate(
 ) -> int | None:
     """The estimate when no variable can change it (sizes and ids written in the document:
     compiled plans work it out once), else None."""
+    nodes, read_variables = _estimated(schema, document, None, operation_name)
+    return None if read_variables else nodes
+
+
+def _estimated(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> tuple[int, bool]:
+    """The estimate, and whether a variable was consulted to make it."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return 0
-    measure = Estimate(schema, document, operation, None)
-    nodes = measure.operation(operation)
-    return None if measure.read_variables else nodes
+        return 0, False
+    measure = Estimate(schema, document, operation, variables)
+    return measure.operation(operation), measure.read_variables
 
 
 def refusal(nodes: int, limit: int) -> GraphQLError:
