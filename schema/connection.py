@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -72,6 +72,12 @@ PageFn = Callable[[Context, Any, PageArgs, Any], Awaitable[Slice[Any]]]
 _PAGE_ARGUMENTS = (("first", int), ("after", str), ("last", int), ("before", str))
 
 
+def page_args(arguments: Mapping[str, Any]) -> PageArgs:
+    """The Relay arguments among a connection field's arguments (by Python name; one left
+    out is None)."""
+    return PageArgs(*(arguments.get(name) for name, _ in _PAGE_ARGUMENTS))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Paged:
     """A connection field's declaration: the node type (a thunk), the field its cursors
@@ -101,7 +107,7 @@ def paged(
 
     async def resolve(root: Any, info: Info, **arguments: Any) -> Any:
         # Strawberry passes only the arguments the query gives (or that have a default).
-        args = PageArgs(*(arguments.get(name) for name, _ in _PAGE_ARGUMENTS))
+        args = page_args(arguments)
         parent = getattr(root, "row", None)  # None at the root
         rows = await page(info.context, parent, args, arguments.get(filter.name))
         node_type = node()

@@ -79,9 +79,9 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.base import StrawberryObjectDefinition
 
 from loaders import KeyedLoader
-from resolvers.pagination import PageArgs, keyset
+from resolvers.pagination import keyset
 
-from .connection import Paged, connection, paged_of
+from .connection import Paged, connection, page_args, paged_of
 from .context import Context
 from .cost import estimate, fixed_estimate
 from .limits import Limits, refusals
@@ -462,16 +462,10 @@ def _arguments(plan_field: PlanField, variables: Any, ctx: Context) -> dict[str,
     given = get_argument_values(plan_field.definition, plan_field.node, variables)
     values = {plan_field.python_names[name]: value for name, value in given.items()}
     if plan_field.paged is not None:
-        keyset(plan_field.paged.cursors, _page_args(values), max_size=ctx.settings.max_page_size)
+        keyset(plan_field.paged.cursors, page_args(values), max_size=ctx.settings.max_page_size)
     if plan_field.root is not None:
         plan_field.root.check(ctx, **values)
     return values
-
-
-def _page_args(values: Mapping[str, Any]) -> PageArgs:
-    return PageArgs(
-        values.get("first"), values.get("after"), values.get("last"), values.get("before")
-    )
 
 
 _UNSEEN = object()
@@ -517,10 +511,12 @@ async def _run_level(
                 # request and shared (the 20 cards of a page with one owner: one owner).
                 relation = plan_field.relation
                 assert relation is not None
-                answered = (id(plan_field), relation.key(obj.row))
+                key = relation.key(obj.row)
+                answered = (id(plan_field), key)
                 shown = seen.get(answered, _UNSEEN)
                 if shown is _UNSEEN:
-                    value = _value(ctx, plan_field, obj)
+                    # NotFound for a row deleted meanwhile: the plan is abandoned
+                    value = relation.value(relation.loader(ctx.loaders).ready(key))
                     shown = seen[answered] = _complete(
                         plan_field.completion, plan_field.nullable, value, found
                     )
@@ -572,19 +568,15 @@ async def _read(ctx: Context, plan_field: PlanField, obj: Any, args: dict[str, A
         return await plan_field.root.value(ctx, **args)
     paged = plan_field.paged
     assert paged is not None
-    page = await paged.page(ctx, obj.row, _page_args(args), args.get(paged.filter.name))
+    page = await paged.page(ctx, obj.row, page_args(args), args.get(paged.filter.name))
     return connection(page, paged.node().from_row)
 
 
 def _value(ctx: Context, plan_field: PlanField, obj: Any) -> Any:
+    """A field answered without a read: a column, `__typename`, a viewer's field."""
     kind = plan_field.kind
     if kind == "column":
         return getattr(obj, plan_field.attr)
-    if kind == "relation":
-        relation = plan_field.relation
-        assert relation is not None
-        loaded = relation.loader(ctx.loaders).ready(relation.key(obj.row))
-        return relation.value(loaded)  # NotFound for a row deleted meanwhile: abandoned
     if kind == "typename":
         return plan_field.type_name
     assert plan_field.viewer_field is not None
