@@ -151,8 +151,6 @@ class PlanField:
     definition: GraphQLField | None = None
     node: FieldNode | None = None
     python_names: Mapping[str, str] = field(default_factory=dict)
-    # a scalar column's serializer (the level writes those without `_complete`)
-    serialize: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -316,8 +314,6 @@ class _Compiler:
                 raise Unsupported(name)
         elif resolver is None:
             plan.attr = strawberry_field.python_name
-            if isinstance(completion, Leaf):
-                plan.serialize = completion.serialize
         elif (relation := relations_of(cls).get(name)) is not None:
             plan.kind, plan.relation = "relation", relation
         elif (viewer_field := viewer_field_of(resolver)) is not None:
@@ -542,23 +538,10 @@ def _expand(ctx: Context, level: list[_Batch]) -> list[_Batch]:
         for obj, out in zip(batch.objects, batch.outputs, strict=True):
             out.update(fields.keys)  # the response order, whatever is written first
             for plan_field in fields.free:
-                serialize = plan_field.serialize
-                if serialize is None:
-                    value = _value(ctx, plan_field, obj)
-                    out[plan_field.key] = _complete(
-                        plan_field.completion, plan_field.nullable, value, held
-                    )
-                    continue
-                value = getattr(obj, plan_field.attr)  # a scalar column: inline
-                if value is None:
-                    if not plan_field.nullable:
-                        raise Abandon("a non-null field has no value")
-                    out[plan_field.key] = None
-                else:
-                    value = serialize(value)
-                    if value is None:
-                        raise Abandon("a leaf serialized to nothing")
-                    out[plan_field.key] = value
+                value = _value(ctx, plan_field, obj)
+                out[plan_field.key] = _complete(
+                    plan_field.completion, plan_field.nullable, value, held
+                )
         waiting.extend(held.values())
     return expanded
 
