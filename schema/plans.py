@@ -118,7 +118,6 @@ class Fields:
     """The fields one selection asks of one object type: their response names in order,
     and the fields by what answering them takes."""
 
-    type_name: str
     keys: dict[str, None] = field(default_factory=dict)  # every response name, in order
     free: list[PlanField] = field(default_factory=list)  # columns, __typename, viewer fields
     relations: list[PlanField] = field(default_factory=list)  # a loader each
@@ -260,7 +259,7 @@ class _Compiler:
     def fields(
         self, object_type: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]
     ) -> Fields:
-        found = Fields(object_type.name)
+        found = Fields()
         definition = object_type.extensions.get("strawberry-definition")
         if not isinstance(definition, StrawberryObjectDefinition):
             raise Unsupported(object_type.name)
