@@ -126,6 +126,10 @@ def _shape(node: dict[str, Any], depth: int = 0) -> Iterator[str]:
         yield from _shape(child, depth + 1)
 
 
+# The projects page as the front end's cards ask for it: with their figures and owners.
+_CARDS = (True, True)
+
+
 def _bounds(limit: int, after: Position | None = None) -> tuple[Any, ...]:
     keyset = Keyset(forward=True, limit=limit, after=after)
     return (*keyset.bounds(), keyset.limit)
@@ -148,10 +152,11 @@ async def _viewers(conn: asyncpg.Connection[Any]) -> list[tuple[str, uuid.UUID]]
 async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
     files, statuses = [t.value for t in FileType], [s.value for s in LISTED_STATUSES]
     first = await run.measure(
-        label, "projects: first page", "projects_page_forward", viewer, "ALL", *_bounds(PAGE + 1)
-    )
+        label, "projects: first page", "projects_page_forward",
+        viewer, "ALL", *_bounds(PAGE + 1), *_CARDS,
+    )  # fmt: skip
     walk = await run.conn.fetch(
-        _Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + PAGE + 1)
+        _Q["projects_page_forward"], viewer, "ALL", *_bounds(DEEP + PAGE + 1), False, False
     )
     depth = min(DEEP, len(walk) - PAGE - 1)  # a full page after it, when there is one
     if depth < 1:
@@ -160,7 +165,7 @@ async def _explain_viewer(run: _Run, label: str, viewer: uuid.UUID) -> None:
         after = Position(walk[depth - 1]["updated_at"], walk[depth - 1]["id"])
         await run.measure(
             label, "projects: deep page", "projects_page_forward",
-            viewer, "ALL", *_bounds(PAGE + 1, after),
+            viewer, "ALL", *_bounds(PAGE + 1, after), *_CARDS,
         )  # fmt: skip
 
     page = [row["id"] for row in first[:PAGE]]

@@ -1,23 +1,22 @@
 """The floor: the statements the server runs for the projects page, straight on an asyncpg
 pool, with no HTTP, GraphQL or loaders in between.
 
-The same functions of db/ in the same order: the viewer's role (authentication), the
-page (21 rows: one more than shown, to know whether the list goes on), then the owners and
-the card figures of the 20 projects concurrently, as the request's loaders batch them.
+The same functions of db/ in the same order: the viewer's role (authentication), then the
+page (21 rows: one more than shown, to know whether the list goes on) with the owners and
+the card figures of its projects read in the same statement, as the server asks for them.
 What the server adds on top of this is its own overhead. The HTTP floor
 (bench/http_floor.py) runs these same statements behind the least HTTP there is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from db import profiles, projects, stats
+from db import profiles, projects
 from db.keyset import Keyset
 from domain.rows import ProfileRow, ProjectRow, StatsRow
 from domain.vocabulary import ProjectScope
@@ -48,15 +47,16 @@ class FloorPage:
 
 async def floor_rows(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> FloorPage:
     """The viewer's first page of projects with their owners and the card figures of the
-    read model."""
+    read model, read as the server reads them: the viewer's role, then the page statement."""
     await profiles.viewer_role(pool, profile_id=viewer)
-    rows = await projects.projects_page(pool, viewer=viewer, scope=ProjectScope.ALL, keyset=KEYSET)
-    page = rows[:PAGE]
-    owners, figures = await asyncio.gather(
-        profiles.profiles_by_ids(pool, ids=list(dict.fromkeys(r.owner_id for r in page))),
-        stats.stored_stats(pool, viewer=viewer, project_ids=[r.id for r in page]),
+    cards = await projects.projects_page(
+        pool, viewer=viewer, scope=ProjectScope.ALL, keyset=KEYSET, figures=True, owners=True
     )
-    return FloorPage(rows, {o.id: o for o in owners}, {f.project_id: f for f in figures})
+    return FloorPage(
+        cards.rows,
+        {o.id: o for o in cards.owners},
+        {f.project_id: f for f in cards.figures},
+    )
 
 
 async def floor_page(pool: asyncpg.Pool[Any], *, viewer: uuid.UUID) -> list[Card]:

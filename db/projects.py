@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
-from domain.rows import MemberRow, ProjectRow
+from domain.rows import MemberRow, ProfileRow, ProjectRow, StatsRow
 from domain.vocabulary import ProjectRole, ProjectScope
 from domain.writes import Change
 
@@ -21,18 +22,70 @@ _Q = load_queries("projects")
 
 def _project(record: asyncpg.Record) -> ProjectRow:
     role = record["viewer_role"]
-    return ProjectRow(**{**record, "viewer_role": None if role is None else ProjectRole(role)})
+    return ProjectRow(
+        record["id"],
+        record["name"],
+        record["description"],
+        record["cover_image_url"],
+        record["is_shared"],
+        record["created_at"],
+        record["updated_at"],
+        record["owner_id"],
+        None if role is None else ProjectRole(role),
+    )
+
+
+@dataclass(slots=True)
+class Cards:
+    """A page of projects, and what its statement read for the cards when asked."""
+
+    rows: list[ProjectRow]
+    figures: list[StatsRow]  # as stats.stored_stats reads them
+    owners: list[ProfileRow]  # as profiles.profiles_by_ids reads them
 
 
 async def projects_page(
-    db: Executor, *, viewer: uuid.UUID, scope: ProjectScope, keyset: Keyset
-) -> list[ProjectRow]:
+    db: Executor,
+    *,
+    viewer: uuid.UUID,
+    scope: ProjectScope,
+    keyset: Keyset,
+    figures: bool = False,
+    owners: bool = False,
+) -> Cards:
     """Up to `keyset.limit` visible projects of `scope` in walking order (backward pages
-    come oldest first)."""
-    rows = await db.fetch(
-        keyset.query(_Q, "projects_page"), viewer, scope.value, *keyset.bounds(), keyset.limit
+    come oldest first); with `figures` their card figures from the read model, with
+    `owners` their owners' profiles, in the same statement."""
+    records = await db.fetch(
+        keyset.query(_Q, "projects_page"),
+        viewer,
+        scope.value,
+        *keyset.bounds(),
+        keyset.limit,
+        figures,
+        owners,
     )
-    return [_project(row) for row in rows]
+    cards = Cards([_project(record) for record in records], [], [])
+    for record in records:
+        if figures:
+            cards.figures.append(
+                StatsRow(
+                    record["id"],
+                    record["session_count"],
+                    record["thumbnail_url"],
+                    record["last_activity_at"],
+                )
+            )
+        if record["owner_found"] is not None:
+            cards.owners.append(
+                ProfileRow(
+                    record["owner_found"],
+                    record["owner_username"],
+                    record["owner_display_name"],
+                    record["owner_avatar_url"],
+                )
+            )
+    return cards
 
 
 async def projects_by_ids(

@@ -52,6 +52,11 @@ class Loaders:
         self._pool, self._me, self._figures = pool, cast(uuid.UUID, viewer), stats_source
         self._built: list[KeyedLoader[Any] | PageLoader[Any, Any]] = []
 
+    @property
+    def figures_stored(self) -> bool:
+        """Whether the card figures come from the read model."""
+        return self._figures == "read_model"
+
     def _named(self, loader: L, name: str) -> L:
         loader.name = name  # its metric label
         self._built.append(loader)

@@ -31,12 +31,27 @@ async def visible_projects(
     *,
     scope: ProjectScope,
     max_size: int,
+    figures: bool = False,
+    owners: bool = False,
 ) -> Slice[ProjectRow]:
-    """A page of the projects list: one statement whatever the page size."""
+    """A page of the projects list: one statement whatever the page size, which also reads
+    the cards' figures (from the read model) and owners when asked; they then answer the
+    request's loaders without another statement."""
     ks = keyset(PROJECTS, args, max_size=max_size)
-    rows = await projects.projects_page(db, viewer=viewer_id, scope=scope, keyset=ks)
-    prime(loaders.project_by_id, rows)
-    return page(PROJECTS, rows, ks, updated)
+    cards = await projects.projects_page(
+        db,
+        viewer=viewer_id,
+        scope=scope,
+        keyset=ks,
+        figures=figures and loaders.figures_stored,
+        owners=owners,
+    )
+    prime(loaders.project_by_id, cards.rows)
+    for figures_row in cards.figures:
+        loaders.stats_by_project.prime(figures_row.project_id, figures_row)
+    for owner in cards.owners:
+        loaders.profile_by_id.prime(owner.id, owner)
+    return page(PROJECTS, cards.rows, ks, updated)
 
 
 async def project(loaders: Loaders, global_id: str) -> ProjectRow | None:

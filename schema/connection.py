@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -14,7 +15,7 @@ import strawberry
 from resolvers.pagination import PageArgs, Slice
 
 from .context import Context, Info
-from .lookahead import load_page_ahead
+from .lookahead import load_ahead, node_selections
 
 # Optional arguments default to UNSET, so the schema prints them without `= null`.
 UNSET: Any = strawberry.UNSET
@@ -66,8 +67,10 @@ class Filter:
 
 
 # (context, the parent object's row or None at the root, the page arguments, the filter's
-# value or None) -> the page.
-PageFn = Callable[[Context, Any, PageArgs, Any], Awaitable[Slice[Any]]]
+# value or None, the names of the fields the query selects on the nodes) -> the page. A
+# page function may read, in its own statement, what the nodes' selected relations need
+# and prime their loaders (the projects page and its cards).
+PageFn = Callable[[Context, Any, PageArgs, Any, AbstractSet[str]], Awaitable[Slice[Any]]]
 
 _PAGE_ARGUMENTS = (("first", int), ("after", str), ("last", int), ("before", str))
 
@@ -109,9 +112,10 @@ def paged(
         # Strawberry passes only the arguments the query gives (or that have a default).
         args = page_args(arguments)
         parent = getattr(root, "row", None)  # None at the root
-        rows = await page(info.context, parent, args, arguments.get(filter.name))
+        selected = node_selections(info)
+        rows = await page(info.context, parent, args, arguments.get(filter.name), selected.keys())
         node_type = node()
-        await load_page_ahead(info, node_type, rows.rows)
+        await load_ahead(info.context.loaders, node_type, rows.rows, selected)
         return connection(rows, node_type.from_row)
 
     _PAGED[resolve] = Paged(node, cursors, filter, page)

@@ -70,11 +70,6 @@ def node_selections(info: Info) -> Selected:
     return found
 
 
-def node_fields(info: Info) -> frozenset[str]:
-    """Names of the fields selected on the connection's nodes."""
-    return frozenset(node_selections(info))
-
-
 async def load_ahead(
     loaders: Loaders, object_type: Any, rows: Sequence[Any], selected: Selected
 ) -> None:
@@ -104,8 +99,3 @@ async def _follow(
         elif value is not None:
             rows.append(value)
     await load_ahead(loaders, relation.becomes(), rows, selected)
-
-
-async def load_page_ahead(info: Info, object_type: Any, rows: Sequence[Any]) -> None:
-    """`load_ahead` for the rows of the connection field being resolved."""
-    await load_ahead(info.context.loaders, object_type, rows, node_selections(info))

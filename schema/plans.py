@@ -47,6 +47,7 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_argument_values,
+    get_named_type,
     get_operation_ast,
     get_variable_values,
     is_leaf_type,
@@ -145,6 +147,7 @@ class PlanField:
     relation: Relation[Any, Any, Any] | None = None
     viewer_field: ViewerField[Any] | None = None
     paged: Paged | None = None
+    selects: AbstractSet[str] = frozenset()  # a connection: the fields selected on its nodes
     root: Root | None = None
     # how to read the arguments per request (fields with arguments only)
     definition: GraphQLField | None = None
@@ -307,6 +310,7 @@ class _Compiler:
             root = ROOT_FIELDS.get(name)
             if paged is not None:
                 plan.kind, plan.paged = "page", paged
+                plan.selects = self.node_names(graphql_field.type, nodes)
             elif root is not None:
                 plan.kind, plan.root = "root", root
             else:
@@ -319,6 +323,7 @@ class _Compiler:
             plan.kind, plan.viewer_field = "viewer", viewer_field
         elif (paged := paged_of(resolver)) is not None:
             plan.kind, plan.paged = "page", paged
+            plan.selects = self.node_names(graphql_field.type, nodes)
         else:
             raise Unsupported(name)
         if graphql_field.args:
@@ -331,6 +336,25 @@ class _Compiler:
             }
             self.with_arguments.append(plan)
         return plan
+
+    def node_names(self, kind: GraphQLOutputType, nodes: list[FieldNode]) -> frozenset[str]:
+        """The names of the fields selected on `edges { node { … } }` of a connection's
+        occurrences `nodes` (as the reference path's look-ahead reads them)."""
+        for step in ("edges", "node"):
+            parent = get_named_type(kind)
+            assert isinstance(parent, GraphQLObjectType)
+            sets = [n.selection_set for n in nodes if n.selection_set is not None]
+            nodes = [
+                node
+                for group in self.collect(parent, sets).values()
+                for node in group
+                if node.name.value == step
+            ]
+            kind = parent.fields[step].type
+        runtime = get_named_type(kind)
+        assert isinstance(runtime, GraphQLObjectType)
+        sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        return frozenset(group[0].name.value for group in self.collect(runtime, sets).values())
 
     def completion(self, kind: GraphQLOutputType, nodes: list[FieldNode]) -> Completion:
         if isinstance(kind, GraphQLNonNull):
@@ -550,7 +574,9 @@ async def _read(ctx: Context, plan_field: PlanField, obj: Any, args: dict[str, A
         return await plan_field.root.value(ctx, **args)
     paged = plan_field.paged
     assert paged is not None
-    page = await paged.page(ctx, obj.row, page_args(args), args.get(paged.filter.name))
+    page = await paged.page(
+        ctx, obj.row, page_args(args), args.get(paged.filter.name), plan_field.selects
+    )
     return connection(page, paged.node().from_row)
 
 

@@ -15,7 +15,7 @@ from resolvers.ids import decode, decode_node
 
 from .connection import Connection, Filter, paged
 from .context import Context, Info
-from .types import NODE_TYPES, Node, Profile, Project
+from .types import CARD_FIGURES, NODE_TYPES, Node, Profile, Project
 
 
 def _as_node(found: tuple[NodeType, Any] | None) -> Node | None:
@@ -100,13 +100,15 @@ class Query:
         project_resolvers.PROJECTS,
         "Projects the viewer sees (owned, member of, shared), most recently updated first.",
         Filter("scope", ProjectScope, default=ProjectScope.ALL),
-        lambda ctx, _, args, scope: project_resolvers.visible_projects(
+        lambda ctx, _, args, scope, selected: project_resolvers.visible_projects(
             ctx.db,
             ctx.loaders,
             ctx.viewer.id,
             args,
             scope=scope or ProjectScope.ALL,
             max_size=ctx.settings.max_page_size,
+            figures=not CARD_FIGURES.isdisjoint(selected),
+            owners="owner" in selected,
         ),
     )
     project: Project | None = strawberry.field(

@@ -54,6 +54,11 @@ class Profile(Node):
         )
 
 
+# Project's fields answered from its card figures (`figure` below): the projects page reads
+# them in its own statement when the query selects any (schema/query.py).
+CARD_FIGURES = frozenset({"sessionCount", "thumbnailUrl", "lastActivityAt"})
+
+
 @strawberry.type(description="A project: sessions of generations, shared or with members.")
 class Project(Node):
     node_type: ClassVar[NodeType] = NodeType.PROJECT
@@ -87,7 +92,7 @@ class Project(Node):
         SESSIONS.field,
         "Visible sessions, newest update first.",
         Filter("type", SessionType),
-        lambda ctx, project, args, type: SESSIONS.page(
+        lambda ctx, project, args, type, _: SESSIONS.page(
             ctx.loaders, project.id, type, args, max_size=ctx.settings.max_page_size
         ),
     )
@@ -96,7 +101,7 @@ class Project(Node):
         GALLERY.field,
         "The gallery: published outputs in visible sessions.",
         Filter("file_type", FileType),
-        lambda ctx, project, args, file_type: GALLERY.page(
+        lambda ctx, project, args, file_type, _: GALLERY.page(
             ctx.loaders, project.id, file_type, args, max_size=ctx.settings.max_page_size
         ),
     )
@@ -151,7 +156,7 @@ class Session(Node):
         GENERATIONS.field,
         "Newest first; every status but DISMISSED unless asked.",
         Filter("status", GenerationStatus),
-        lambda ctx, session, args, status: GENERATIONS.page(
+        lambda ctx, session, args, status, _: GENERATIONS.page(
             ctx.loaders, session.id, status, args, max_size=ctx.settings.max_page_size
         ),
     )

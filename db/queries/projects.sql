@@ -11,7 +11,9 @@
 -- (migrations 0004 and 0007: the owner's projects, the shared ones, the member's
 -- member_projects rows), so that a page reads about $7 rows per branch whatever the viewer
 -- can see; the access function then supplies the role (and re-checks visibility) for the
--- few rows kept.
+-- few rows kept. For those rows only, and only when asked, the cards' other reads come in
+-- the same statement: with $8 the card figures (vesper_card_figures, migration 0014, as
+-- stored_stats_by_projects reads them), with $9 the owner's profile (as profiles_by_ids).
 WITH page AS (
     (SELECT p.id, p.name, p.description, p.cover_image_url, p.is_shared, p.created_at,
             p.updated_at, p.owner_id
@@ -41,13 +43,24 @@ WITH page AS (
        AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
      ORDER BY p.updated_at DESC, p.id DESC
      LIMIT $7)
+), kept AS (
+    SELECT page.id, page.name, page.description, page.cover_image_url, page.is_shared,
+           page.created_at, page.updated_at, page.owner_id, a.viewer_role
+    FROM page
+    CROSS JOIN vesper_project_access($1, page.id) a
+    ORDER BY page.updated_at DESC, page.id DESC
+    LIMIT $7
 )
-SELECT page.id, page.name, page.description, page.cover_image_url, page.is_shared,
-       page.created_at, page.updated_at, page.owner_id, a.viewer_role
-FROM page
-CROSS JOIN vesper_project_access($1, page.id) a
-ORDER BY page.updated_at DESC, page.id DESC
-LIMIT $7
+SELECT kept.*, f.session_count, f.thumbnail_url, f.last_activity_at,
+       o.id AS owner_found, o.username AS owner_username,
+       o.display_name AS owner_display_name, o.avatar_url AS owner_avatar_url
+FROM kept
+LEFT JOIN LATERAL (
+    SELECT * FROM vesper_card_figures(kept.id, kept.viewer_role) WHERE $8::boolean) f ON true
+LEFT JOIN LATERAL (
+    SELECT o.id, o.username, o.display_name, o.avatar_url
+    FROM profiles o WHERE o.id = kept.owner_id AND $9::boolean) o ON true
+ORDER BY kept.updated_at DESC, kept.id DESC
 
 -- name: projects_page_backward
 -- projects_page_forward walking the other way: the $7 rows just above the "before" bound,
@@ -81,13 +94,24 @@ WITH page AS (
        AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
      ORDER BY p.updated_at, p.id
      LIMIT $7)
+), kept AS (
+    SELECT page.id, page.name, page.description, page.cover_image_url, page.is_shared,
+           page.created_at, page.updated_at, page.owner_id, a.viewer_role
+    FROM page
+    CROSS JOIN vesper_project_access($1, page.id) a
+    ORDER BY page.updated_at, page.id
+    LIMIT $7
 )
-SELECT page.id, page.name, page.description, page.cover_image_url, page.is_shared,
-       page.created_at, page.updated_at, page.owner_id, a.viewer_role
-FROM page
-CROSS JOIN vesper_project_access($1, page.id) a
-ORDER BY page.updated_at, page.id
-LIMIT $7
+SELECT kept.*, f.session_count, f.thumbnail_url, f.last_activity_at,
+       o.id AS owner_found, o.username AS owner_username,
+       o.display_name AS owner_display_name, o.avatar_url AS owner_avatar_url
+FROM kept
+LEFT JOIN LATERAL (
+    SELECT * FROM vesper_card_figures(kept.id, kept.viewer_role) WHERE $8::boolean) f ON true
+LEFT JOIN LATERAL (
+    SELECT o.id, o.username, o.display_name, o.avatar_url
+    FROM profiles o WHERE o.id = kept.owner_id AND $9::boolean) o ON true
+ORDER BY kept.updated_at, kept.id
 
 -- name: projects_by_ids
 -- The projects among $2 that $1 sees, with the viewer's role (order restored by the caller).

@@ -19,26 +19,12 @@ WHERE p.id = ANY($2::uuid[])
 
 -- name: stored_stats_by_projects
 -- For each project among $2 that $1 sees, its project_stats row: the owner's columns or
--- everyone else's. A project without a row yet (the backfill has not reached it) is
--- computed live instead, as in live_stats_by_projects.
-SELECT p.id AS project_id,
-       CASE WHEN st.project_id IS NULL
-            THEN vesper_stats_session_count(p.id, vesper_session_privacies(a.viewer_role))
-            WHEN o.owner THEN st.owner_session_count ELSE st.public_session_count END
-           AS session_count,
-       CASE WHEN st.project_id IS NULL
-            THEN (SELECT t.url
-                  FROM vesper_stats_thumbnail(p.id, vesper_session_privacies(a.viewer_role)) t)
-            WHEN o.owner THEN st.owner_thumbnail_url ELSE st.public_thumbnail_url END
-           AS thumbnail_url,
-       CASE WHEN st.project_id IS NULL
-            THEN vesper_stats_last_activity(p.id, vesper_session_privacies(a.viewer_role))
-            WHEN o.owner THEN st.owner_last_activity_at ELSE st.public_last_activity_at END
-           AS last_activity_at
+-- everyone else's; a project without a row yet (the backfill has not reached it) is
+-- computed live instead (vesper_card_figures, migration 0014).
+SELECT p.id AS project_id, f.session_count, f.thumbnail_url, f.last_activity_at
 FROM projects p
 CROSS JOIN vesper_project_access($1::uuid, p.id) a
-CROSS JOIN LATERAL (SELECT a.viewer_role IS NOT DISTINCT FROM 'OWNER') AS o (owner)
-LEFT JOIN project_stats st ON st.project_id = p.id
+CROSS JOIN LATERAL vesper_card_figures(p.id, a.viewer_role) f
 WHERE p.id = ANY($2::uuid[])
 
 -- name: stats_drift

@@ -34,7 +34,7 @@ ONE_EXECUTION = pytest.mark.parametrize("settings", [{"execution": "compiled"}],
 CARDS = """
 query CardsPage {
   projects(first: 20) {
-    edges { node { id name owner { displayName } sessionCount thumbnailUrl } }
+    edges { node { id name owner { displayName } sessionCount thumbnailUrl members { role } } }
   }
 }
 """
@@ -91,10 +91,12 @@ async def test_metrics_name_every_family_and_count_requests_by_operation(
     assert grew(before, after, requests, operation="CardsPage", outcome="ok") == 3
     statements = "vesper_sql_statement_duration_seconds_count"
     assert grew(before, after, statements, block="projects.projects_page_forward") == 3
-    # 3 cards per request: the card figures and owner loaders batch all of them at once.
+    # 3 cards per request: the members loader batches all of them at once; the card
+    # figures and owners came with the page, so their loaders load nothing.
     batches = "vesper_dataloader_batch_size_sum"
-    assert grew(before, after, batches, loader="stats_by_project") == 3 * 3
-    assert grew(before, after, batches, loader="profile_by_id") == 3 * 1
+    assert grew(before, after, batches, loader="members_by_project") == 3 * 3
+    assert grew(before, after, batches, loader="stats_by_project") == 0
+    assert grew(before, after, batches, loader="profile_by_id") == 0
     assert total(after, "vesper_db_pool_size") >= 1
     assert ("vesper_db_pool_in_use", ()) in after
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db import projects
+from db import profiles, projects, stats
 from db.keyset import Keyset
 from domain.vocabulary import NodeType, ProjectScope
 from resolvers.ids import encode
@@ -311,8 +311,36 @@ async def test_projects_page_branches_agree_with_the_access_function(
     expected = [(r["id"], r["scope"]) for r in await conn.fetch(ACCESS, world.people[who])]
     everything = Keyset(forward=True, limit=1000)
     for scope in ("OWNED", "MEMBER", "SHARED", "ALL"):
-        rows = await projects.projects_page(
+        cards = await projects.projects_page(
             conn, viewer=world.people[who], scope=ProjectScope(scope), keyset=everything
         )
         wanted = [pid for pid, kind in expected if scope in ("ALL", kind)]
-        assert [row.id for row in rows] == wanted, scope
+        assert [row.id for row in cards.rows] == wanted, scope
+        assert (cards.figures, cards.owners) == ([], [])  # not asked for
+
+
+@pytest.mark.parametrize("who", ["olga", "adam", "edna", "vic", "oscar", "stranger"])
+async def test_the_projects_page_reads_the_cards_as_their_own_statements_do(
+    conn: f.Conn, world: World, who: str
+) -> None:
+    """Card figures and owners read with the page are what stored_stats_by_projects and
+    profiles_by_ids answer, for every kind of viewer (Studio without its project_stats
+    row: computed live by both)."""
+    viewer = world.people.get(who) or await f.profile(conn, who)
+    await conn.execute("DELETE FROM project_stats WHERE project_id = $1", world.studio)
+    cards = await projects.projects_page(
+        conn,
+        viewer=viewer,
+        scope=ProjectScope.ALL,
+        keyset=Keyset(forward=True, limit=1000),
+        figures=True,
+        owners=True,
+    )
+    ids = [row.id for row in cards.rows]
+    assert ids, "every viewer sees Showcase"
+    assert [row.project_id for row in cards.figures] == ids
+    alone = await stats.stored_stats(conn, viewer=viewer, project_ids=ids)
+    assert {r.project_id: r for r in cards.figures} == {r.project_id: r for r in alone}
+    owners = await profiles.profiles_by_ids(conn, ids=[row.owner_id for row in cards.rows])
+    assert {o.id: o for o in cards.owners} == {o.id: o for o in owners}
+    assert len(cards.owners) == len(cards.rows)

@@ -1,4 +1,4 @@
-"""`node_fields`: what a query selects on a connection's nodes, through aliases and
+"""`node_selections`: what a query selects on a connection's nodes, through aliases and
 fragments (connections load related rows ahead only for those)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import strawberry
 
-from schema.lookahead import node_fields
+from schema.lookahead import node_selections
 
 seen: list[frozenset[str]] = []
 
@@ -36,7 +36,7 @@ class ItemConnection:
 class Query:
     @strawberry.field
     def items(self, info: strawberry.Info[Any, None]) -> ItemConnection:
-        seen.append(node_fields(info))
+        seen.append(frozenset(node_selections(info)))
         return ItemConnection(edges=[])
 
 
