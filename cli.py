@@ -1,5 +1,5 @@
-"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, fanout, stats, tokens,
-schema."""
+"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, fanout, bigwrites,
+stats, tokens, schema."""
 
 from __future__ import annotations
 
@@ -317,6 +317,28 @@ def cmd_fanout(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_bigwrites(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.big_writes import IMAGES, BigWritesOptions, run
+    from bench.database import BenchError
+    from bench.options import DEFAULT_OUT
+
+    try:
+        sizes = tuple(int(size) for size in args.sizes.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < IMAGES:
+        print(f"vesper: --sizes takes numbers of outputs from {IMAGES}", file=sys.stderr)
+        return 2
+    options = BigWritesOptions(sizes=sizes, out=Path(args.out) if args.out else DEFAULT_OUT)
+    url = _session_database(settings)  # the server the temporary database is made on
+    _check_connection(url)
+    try:
+        return run(options, server_url=url, say=print)
+    except BenchError as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+
+
 def _headers(settings: Settings, user: str) -> str:
     """The request header for a demo user in the JSON form GraphiQL's headers pane takes."""
     return _token_for(settings, user, as_headers=True)
@@ -484,6 +506,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     fan.add_argument("--events", type=int, default=30, help="timed events (30)")
     fan.add_argument("--out", help="folder for fanout.json (bench/out)")
     fan.set_defaults(handler=cmd_fanout)
+    big = sub.add_parser(
+        "bigwrites",
+        help="writes whose work grows with a session: privacy, member removal, deletions",
+    )
+    big.add_argument(
+        "--sizes", default="125000,500000,2000000", help="published outputs of the big session"
+    )
+    big.add_argument("--out", help="folder for bigwrites.json (bench/out)")
+    big.set_defaults(handler=cmd_bigwrites)
     tok = sub.add_parser(
         "token",
         help="print a demo user's Authorization header, as GraphiQL's headers pane takes it",

@@ -1,0 +1,242 @@
+"""`vesper bigwrites`: how long the writes whose work grows with a session's size take
+through the API — making a session private and public again, removing a member, deleting
+the session, deleting the project — for sessions of a given number of published outputs.
+
+Each size gets a project of its own holding one public session of that many outputs (four
+images per completed generation), and a VIEWER member. The rows are written set-based with
+the triggers off, exactly as the triggers would have written them (the index table and the
+project's read-model row included), then the server, started as in production
+(bench/live_server.py: one uvicorn worker, the production statement timeout), is sent each
+write once as the project's owner, one after the other, and the time from request to
+response is recorded with the outcome: `ok`, or the error code the API answered (a write
+that runs into the statement timeout or the request's deadline is rolled back whole and
+answers INTERNAL_SERVER_ERROR, as API.md says). The session is made public again only when
+making it private succeeded; a successful session deletion leaves the project without its
+big session, so the project is filled again before it is deleted. The fill is checked: the
+project's read-model row must equal a recomputation from its rows.
+
+The data lives in a database of its own, `vesper_bigwrites_<random>` on the server of the
+URL given (the rule of `vesper bench`), created and migrated, and dropped at the end
+whatever happens, as the server is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from auth import tokens
+from db import stats
+from db.ops import migrate
+from db.sql import load_queries
+from domain.vocabulary import NodeType
+from resolvers.ids import encode
+from settings import with_database
+
+from . import QUERIES
+from .database import BenchError
+from .live_server import ServerConfig, serving
+from .options import DEFAULT_OUT
+from .report import machine
+
+Say = Callable[[str], None]
+
+_Q = load_queries("bigwrites", QUERIES)
+SIZES = (125_000, 500_000, 2_000_000)  # published outputs of the big session
+IMAGES = 4  # outputs per generation
+FILL_BATCH = 50_000  # generations per statement of the fill
+
+UPDATE_SESSION = """mutation($input: UpdateSessionInput!) {
+  updateSession(input: $input) { session { id isPrivate } }
+}"""
+REMOVE_MEMBER = """mutation($input: RemoveProjectMemberInput!) {
+  removeProjectMember(input: $input) { project { id } }
+}"""
+DELETE_SESSION = "mutation($input: DeleteInput!) { deleteSession(input: $input) { deletedId } }"
+DELETE_PROJECT = "mutation($input: DeleteInput!) { deleteProject(input: $input) { deletedId } }"
+
+
+@dataclass(frozen=True, slots=True)
+class BigWritesOptions:
+    sizes: tuple[int, ...] = SIZES
+    out: Path = DEFAULT_OUT
+
+
+@dataclass(frozen=True, slots=True)
+class _Big:
+    project: uuid.UUID
+    session: uuid.UUID
+    member: uuid.UUID
+    fill_s: float
+
+
+async def _build(url: str, owner: uuid.UUID, size: int) -> _Big:
+    """A project with one public session of `size` published outputs and a VIEWER member."""
+    project, session, member = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    started = time.monotonic()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(_Q["bigwrites_profiles"], [member])
+        await conn.execute(_Q["bigwrites_project"], project, owner, session)
+        await conn.execute(_Q["bigwrites_member"], project, member)
+        await conn.execute("SET session_replication_role = replica")
+        generations = -(-size // IMAGES)
+        for first in range(1, generations + 1, FILL_BATCH):
+            batch = min(FILL_BATCH, generations - first + 1)
+            await conn.execute(_Q["bigwrites_fill"], session, project, batch, owner, first)
+        await conn.execute("SET session_replication_role = origin")
+        await conn.execute(_Q["bigwrites_refresh"], project)
+        await conn.execute("ANALYZE")
+        if (await stats.repair(conn, project=project, dry_run=True)).drifted:
+            raise BenchError("the filled project's read-model row differs from its rows")
+    finally:
+        await conn.close()
+    return _Big(project, session, member, time.monotonic() - started)
+
+
+async def _send(
+    session: aiohttp.ClientSession, base: str, bearer: str, query: str, variables: Any
+) -> tuple[float, str]:
+    """One write: its time from request to response in ms, and `ok` or the error code."""
+    started = time.perf_counter()
+    async with session.post(
+        f"{base}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {bearer}"},
+    ) as response:
+        body = await response.json(content_type=None)
+    ms = (time.perf_counter() - started) * 1000
+    errors = body.get("errors")
+    if not errors:
+        return ms, "ok"
+    return ms, str(errors[0].get("extensions", {}).get("code", f"HTTP {response.status}"))
+
+
+async def _measure_size(
+    url: str, base: str, owner: uuid.UUID, bearer: str, size: int, say: Say
+) -> dict[str, Any]:
+    say(f"{size:,} outputs: filling")
+    big = await _build(url, owner, size)
+    conn = await asyncpg.connect(url)
+    try:
+        published = await conn.fetchval(_Q["bigwrites_published"], big.project)
+    finally:
+        await conn.close()
+    fill_s = big.fill_s
+    say(f"{size:,} outputs: {published:,} published, filled in {fill_s:.0f} s")
+    session_id = encode(NodeType.SESSION, big.session)
+    project_id = encode(NodeType.PROJECT, big.project)
+    writes: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+
+        async def write(name: str, query: str, variables: Any) -> str:
+            ms, outcome = await _send(http, base, bearer, query, variables)
+            writes.append({"write": name, "ms": round(ms, 1), "outcome": outcome})
+            say(f"{size:,} outputs: {name:<16} {ms:9,.0f} ms  {outcome}")
+            return outcome
+
+        private = {"input": {"id": session_id, "isPrivate": True}}
+        if await write("make private", UPDATE_SESSION, private) == "ok":
+            public = {"input": {"id": session_id, "isPrivate": False}}
+            await write("make public", UPDATE_SESSION, public)
+        await write(
+            "remove member",
+            REMOVE_MEMBER,
+            {"input": {"projectId": project_id, "userId": encode(NodeType.PROFILE, big.member)}},
+        )
+        if await write("delete session", DELETE_SESSION, {"input": {"id": session_id}}) == "ok":
+            say(f"{size:,} outputs: filling again for the project's deletion")
+            big = await _build(url, owner, size)
+            project_id = encode(NodeType.PROJECT, big.project)
+        await write("delete project", DELETE_PROJECT, {"input": {"id": project_id}})
+    return {
+        "outputs": size,
+        "published": published,
+        "fill_s": round(big.fill_s, 1),
+        "writes": writes,
+    }
+
+
+async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[str, Any]:
+    """Runs the writes on a database of its own on `server_url`'s server; the report."""
+    if not options.sizes or min(options.sizes) < IMAGES:
+        raise BenchError(f"--sizes take numbers of outputs from {IMAGES}")
+    name = f"vesper_bigwrites_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        postgres = await admin.fetchval("SELECT current_setting('server_version')")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(server_url, name)
+    try:
+        say(f"database {name}: migrating")
+        await asyncio.to_thread(migrate.apply, url)
+        owner = uuid.uuid4()
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(_Q["bigwrites_profiles"], [owner])
+        finally:
+            await conn.close()
+        secret = secrets.token_urlsafe(32)
+        bearer = tokens.issue(owner, secret=secret)
+        sizes = []
+        async with serving(ServerConfig(url, secret, "read_model")) as served:
+            for size in options.sizes:
+                sizes.append(await _measure_size(url, served.base, owner, bearer, size, say))
+        return {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "postgres": str(postgres),
+            "machine": {**machine(), "python": platform.python_version()},
+            "sizes": sizes,
+        }
+    finally:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def table(report: dict[str, Any]) -> list[str]:
+    """The report for people: one line per write, a column per size."""
+    sizes: Sequence[dict[str, Any]] = report["sizes"]
+    names = list(dict.fromkeys(w["write"] for s in sizes for w in s["writes"]))
+    lines = ["write".ljust(16) + "".join(f"{s['outputs']:>32,}" for s in sizes)]
+    for write in names:
+        cells = []
+        for s in sizes:
+            found = next((w for w in s["writes"] if w["write"] == write), None)
+            cell = "-" if found is None else f"{found['ms']:,.0f} ms {found['outcome']}"
+            cells.append(f"{cell:>32}")
+        lines.append(write.ljust(16) + "".join(cells))
+    return lines
+
+
+def run(options: BigWritesOptions, *, server_url: str, say: Say) -> int:
+    """Runs the big writes and writes `<out>/bigwrites.json`; 0 (the times are reported,
+    not judged, until writes of any size are bounded).
+
+    Raises:
+        BenchError: the run could not be made.
+    """
+    report = asyncio.run(measure(server_url, options, say))
+    options.out.mkdir(parents=True, exist_ok=True)
+    path = options.out / "bigwrites.json"
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    for line in table(report):
+        say(line)
+    say(f"wrote {path.name}")
+    return 0
