@@ -1,10 +1,11 @@
-"""The `vesper` command: run, serve, migrate, demo, seed, explain, bench, fanout, bigwrites,
-stats, tokens, schema."""
+"""The `vesper` command: run, serve, worker, jobs, migrate, demo, seed, explain, bench,
+fanout, bigwrites, stats, tokens, schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import signal
@@ -232,6 +233,48 @@ def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
         + (" (dry run)" if args.dry_run else "")
     )
     return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from db.pool import create_pool
+    from db.topology import Database
+    from jobs.worker import NO_SESSION, needs_session, work
+
+    if needs_session(settings):
+        print(f"vesper: {NO_SESSION}", file=sys.stderr)
+        return 2
+    url = asyncpg_url(_database(settings))  # as the server reaches it: a pooler will do
+    _check_connection(url)
+
+    async def run() -> None:
+        timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
+        pool = await create_pool(url, settings)
+        try:
+            await work(settings, url, Database.over(pool, timeout_ms=timeout), drain=args.drain)
+        finally:
+            await pool.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from db import jobs
+
+    async def read(conn: Any) -> tuple[list[jobs.Waiting], list[jobs.Failed]]:
+        return await jobs.waiting(conn), await jobs.failed(conn, limit=args.limit)
+
+    waiting, failed = _on_connection(_target(settings, args), read)
+    if not waiting:
+        print("no job waiting or running")
+    for w in waiting:
+        state = "running" if w.status == "picked" else "waiting"
+        print(f"{w.jobs:>7,} {state:<8} {w.kind}  (oldest {w.oldest_s:,.0f} s)")
+    for f in failed:
+        at = f"{f.at:%Y-%m-%d %H:%M:%S}"
+        print(f"failed  job {f.id} {f.kind} {f.key} after {f.attempts} attempts, {at}")
+    return 1 if failed else 0
 
 
 def cmd_db_top(settings: Settings, args: argparse.Namespace) -> int:
@@ -468,6 +511,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep.add_argument("--dry-run", action="store_true", help="report, change nothing")
     rep.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
     rep.set_defaults(handler=cmd_stats_repair)
+    wrk = sub.add_parser("worker", help="run the job queue's worker alone (no HTTP)")
+    wrk.add_argument("--drain", action="store_true", help="stop once the queue is empty")
+    wrk.set_defaults(handler=cmd_worker)
+    jbs = sub.add_parser(
+        "jobs", help="the job queue: jobs waiting, running and failed (exit 1 when one failed)"
+    )
+    jbs.add_argument("--limit", type=int, default=20, help="failed jobs shown (default 20)")
+    jbs.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
+    jbs.set_defaults(handler=cmd_jobs)
     dbp = sub.add_parser("db", help="what the database says about our statements")
     db_sub = dbp.add_subparsers(dest="db_command", required=True)
     dtop = db_sub.add_parser(

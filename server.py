@@ -12,6 +12,7 @@ the per-request context from schema/context.py; no SQL and no resolvers here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -38,11 +39,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from auth.request import authenticate
+from db import jobs
 from db.errors import UNAVAILABLE
 from db.events import Hub, subscriptions
 from db.ops import readiness
 from db.ops.embedded import resolve_database_url
 from db.topology import BadToken, Topology, open_topology, parse_token
+from jobs.worker import working
 from observability import logs, metrics, querystats, requestlog
 from observability.requestid import RequestIdMiddleware, request_id
 from schema import build_schema, limits_of, plans
@@ -383,7 +386,10 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    metrics.observe_pool(request.state["topology"].primary.pool)
+    topology = request.state["topology"]
+    metrics.observe_pool(topology.primary.pool)
+    with contextlib.suppress(*UNAVAILABLE):  # the database unreachable: /metrics answers
+        metrics.observe_jobs(*await asyncio.wait_for(jobs.depth(topology.primary), READY_WITHIN))
     hub = request.state["hub"]
     if hub is None:
         metrics.observe_subscriptions(0, listening=False)
@@ -454,6 +460,7 @@ def create_app(settings: Settings) -> Starlette:
                 subscriptions(
                     settings, url, topology.primary, watcher=metrics.EventMetrics()
                 ) as hub,
+                working(settings, url, topology.primary),
             ):
                 yield {"topology": topology, "database_url": url, "hub": hub}
         finally:

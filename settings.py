@@ -101,6 +101,11 @@ class Settings:
     # How queries run: "compiled" (plans, schema/plans.py; the reference path for what they
     # do not cover), "reference" (graphql-core only), "differential" (both, compared: tests)
     execution: str = "compiled"
+    # The job queue (jobs/): a worker in this process (`vesper serve`), rows per purge step,
+    # and how long a running job may go without a heartbeat before another worker takes it
+    worker: bool = True
+    purge_batch: int = 1000
+    job_heartbeat_s: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -229,6 +234,9 @@ class Settings:
             trusted_documents=trusted_documents,
             only_trusted=only_trusted,
             execution=execution,
+            worker=_flag(env.get("VESPER_WORKER"), default=True),
+            purge_batch=_int(env, "VESPER_PURGE_BATCH", 1000),
+            job_heartbeat_s=_int(env, "VESPER_JOB_HEARTBEAT_S", 30),
         )
 
 

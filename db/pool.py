@@ -54,7 +54,8 @@ async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
 # counts independent of which pooled connection a request happens to get.
 _WARM_TYPES = (
     "SELECT $1::uuid[], $2::int4[], $3::int8[], $4::bool[], $5::float8[], $6::numeric[],"
-    " $7::timestamp[], $8::timestamptz[], $9::jsonb[]"
+    " $7::timestamp[], $8::timestamptz[], $9::jsonb[], $10::text[], $11::bytea[],"
+    " $12::interval[]"  # the last three: the job queue's enqueue (db/jobs.py)
 )
 
 
@@ -62,7 +63,7 @@ def _connection_setup(
     init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None,
 ) -> Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]]:
     async def setup(conn: asyncpg.Connection[asyncpg.Record]) -> None:
-        await conn.fetchrow(_WARM_TYPES, *([None] * 9))
+        await conn.fetchrow(_WARM_TYPES, *([None] * 12))
         if init is not None:
             await init(conn)
 

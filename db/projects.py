@@ -12,6 +12,7 @@ from domain.rows import MemberRow, ProfileRow, ProjectRow, StatsRow
 from domain.vocabulary import ProjectRole, ProjectScope
 from domain.writes import Change
 
+from . import jobs
 from .errors import reference_gone
 from .keyset import Keyset
 from .sql import load_queries
@@ -133,7 +134,10 @@ async def update_project(
 
 
 async def delete_project(conn: Connection, *, project: uuid.UUID) -> None:
+    """Hides `project` from everyone and queues the purge of its rows, in the caller's
+    transaction: bounded whatever the project holds (migration 0016, jobs/)."""
     await conn.execute(_Q["delete_project"], project)
+    await jobs.enqueue(conn, jobs.PURGE_PROJECT, project)
 
 
 async def upsert_member(

@@ -173,3 +173,28 @@ class TopologyMetrics:
 
     def lag(self, replica: str, seconds: float | None) -> None:
         REPLICA_LAG.labels(replica).set(-1 if seconds is None else seconds)
+
+
+# The job queue (jobs/, db/jobs.py): the depth and the oldest job's age are read from the
+# queue's table when /metrics is scraped (every worker's jobs, wherever it runs); the steps
+# are this process's worker's.
+JOBS_WAITING = Gauge(
+    "vesper_jobs_waiting",
+    "Jobs of the job queue waiting or running (every worker's).",
+    multiprocess_mode="max",
+)
+JOB_OLDEST = Gauge(
+    "vesper_jobs_oldest_age_seconds",
+    "Age of the oldest job waiting or running (0: none).",
+    multiprocess_mode="max",
+)
+JOB_STEPS = Counter(
+    "vesper_job_steps",
+    "Bounded steps (each its own transaction) the worker of this process finished, by kind.",
+    ["kind"],
+)
+
+
+def observe_jobs(waiting: int, oldest_s: float) -> None:
+    JOBS_WAITING.set(waiting)
+    JOB_OLDEST.set(oldest_s)

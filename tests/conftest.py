@@ -141,6 +141,9 @@ def settings(request: pytest.FixtureRequest, db_url: str, path: str) -> Settings
         "database_url": db_url,
         "pool_max_size": 25,
         "execution": "differential",
+        # the job queue's worker only where a test asks for it (tests/jobs): elsewhere a
+        # deleted project's rows stay until the test drains the queue itself
+        "worker": False,
     }
     if path == POOLER:
         pooler: PgBouncer = request.getfixturevalue("pooler")

@@ -10,8 +10,9 @@
 -- disjoint scopes, each with its own ORDER BY ... LIMIT over an index in that order
 -- (migrations 0004 and 0007: the owner's projects, the shared ones, the member's
 -- member_projects rows), so that a page reads about $7 rows per branch whatever the viewer
--- can see; the access function then supplies the role (and re-checks visibility) for the
--- few rows kept. For those rows only, and only when asked, the cards' other reads come in
+-- can see, each skipping a project being deleted (migration 0016: a viewer has a few at a
+-- time, until the purge ends); the access function then supplies the role (and re-checks
+-- visibility) for the few rows kept. For those rows only, and only when asked, the cards' other reads come in
 -- the same statement: with $8 the card figures (vesper_card_figures, migration 0014, as
 -- stored_stats_by_projects reads them), with $9 the owner's profile (as profiles_by_ids).
 WITH page AS (
@@ -19,6 +20,7 @@ WITH page AS (
             p.updated_at, p.owner_id
      FROM projects p
      WHERE $2::text IN ('ALL', 'OWNED') AND p.owner_id = $1::uuid
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND (p.updated_at, p.id) < ($3::timestamp, $4::uuid)
        AND (p.updated_at, p.id) > ($5::timestamp, $6::uuid)
      ORDER BY p.updated_at DESC, p.id DESC
@@ -29,6 +31,7 @@ WITH page AS (
      FROM member_projects mp
      JOIN projects p ON p.id = mp.project_id
      WHERE $2 IN ('ALL', 'MEMBER') AND mp.user_id = $1 AND p.owner_id <> $1
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND (mp.updated_at, mp.project_id) < ($3, $4)
        AND (mp.updated_at, mp.project_id) > ($5, $6)
      ORDER BY mp.updated_at DESC, mp.project_id DESC
@@ -38,6 +41,7 @@ WITH page AS (
             p.updated_at, p.owner_id
      FROM projects p
      WHERE $2 IN ('ALL', 'SHARED') AND p.is_shared AND p.owner_id <> $1
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND NOT EXISTS (
            SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $1)
        AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
@@ -70,6 +74,7 @@ WITH page AS (
             p.updated_at, p.owner_id
      FROM projects p
      WHERE $2::text IN ('ALL', 'OWNED') AND p.owner_id = $1::uuid
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND (p.updated_at, p.id) < ($3::timestamp, $4::uuid)
        AND (p.updated_at, p.id) > ($5::timestamp, $6::uuid)
      ORDER BY p.updated_at, p.id
@@ -80,6 +85,7 @@ WITH page AS (
      FROM member_projects mp
      JOIN projects p ON p.id = mp.project_id
      WHERE $2 IN ('ALL', 'MEMBER') AND mp.user_id = $1 AND p.owner_id <> $1
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND (mp.updated_at, mp.project_id) < ($3, $4)
        AND (mp.updated_at, mp.project_id) > ($5, $6)
      ORDER BY mp.updated_at, mp.project_id
@@ -89,6 +95,7 @@ WITH page AS (
             p.updated_at, p.owner_id
      FROM projects p
      WHERE $2 IN ('ALL', 'SHARED') AND p.is_shared AND p.owner_id <> $1
+       AND NOT EXISTS (SELECT 1 FROM vesper_project_deletions d WHERE d.project_id = p.id)
        AND NOT EXISTS (
            SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $1)
        AND (p.updated_at, p.id) < ($3, $4) AND (p.updated_at, p.id) > ($5, $6)
@@ -167,9 +174,11 @@ SET (name, description, cover_image_url, is_shared, updated_at) = (
 WHERE p.id = $1::uuid
 
 -- name: delete_project
--- Project $1 and, by the foreign keys' cascades, everything in it.
-DELETE FROM projects
-WHERE id = $1::uuid
+-- Project $1 becomes invisible to everyone (migration 0016); its rows are purged by the
+-- job queue (jobs/purge.py), which the caller enqueues in the same transaction.
+INSERT INTO vesper_project_deletions (project_id)
+VALUES ($1::uuid)
+ON CONFLICT (project_id) DO NOTHING
 
 -- name: upsert_member
 -- Makes $2 a member of project $1 with role $3 (admin, editor or viewer): a new row, or a

@@ -17,7 +17,14 @@ import cli
 from tests.support.sql import fetchval
 
 SIZES = (40, 400)
-WRITES = ["make private", "make public", "remove member", "delete session", "delete project"]
+WRITES = [
+    "make private",
+    "make public",
+    "remove member",
+    "delete session",
+    "delete project",
+    "purge (worker)",
+]
 
 
 async def _exists(server_url: str, name: str) -> bool:

@@ -114,7 +114,10 @@ async def test_metrics_count_the_statements_extensions_queries_report(
         reported += body["extensions"]["queries"]["count"]
     after = await scrape(client)
     assert reported > 0
-    assert grew(before, after, "vesper_sql_statement_duration_seconds_count") == reported
+    # and the second scrape's own: it reads the job queue's depth (jobs_depth)
+    statements = "vesper_sql_statement_duration_seconds_count"
+    assert grew(before, after, statements) == reported + 1
+    assert grew(before, after, statements, block="jobs.jobs_depth") == 1
     assert grew(before, after, "vesper_request_statements_sum") == reported
 
 

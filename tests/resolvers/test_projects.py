@@ -11,9 +11,11 @@ import pytest
 
 from domain.vocabulary import NodeType
 from resolvers.ids import decode, decode_node, encode
+from settings import Settings
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.graphql import codes, gql, post, statements
+from tests.support.jobs import drain
 
 from .shared import NODE, SESSIONS, do_as, ok, sessions_page
 
@@ -205,16 +207,46 @@ async def test_a_renamed_project_comes_first_in_the_projects_list(
     assert listed["data"]["projects"]["edges"][0]["node"]["name"] == "X"
 
 
-async def test_delete_project_removes_everything_in_it(
-    client: httpx.AsyncClient, world: w.World, conn: f.Conn
+NAMES = "{ projects { edges { node { name } } } }"
+
+
+async def test_delete_project_hides_it_at_once_and_the_queue_purges_it(
+    client: httpx.AsyncClient, world: w.World, conn: f.Conn, settings: Settings
 ) -> None:
+    other = await f.project(conn, world.people["owner"], "Other")
+    await f.output(
+        conn, await f.generation(conn, await f.session(conn, other), world.people["owner"])
+    )
     body = await do_as(client, world, "owner", w.DELETE_PROJECT, id=world.project_id)
     assert ok(body, "deleteProject") == {"deletedId": world.project_id}
-    assert statements(body) == 1 + 5  # role; BEGIN, lock and check, delete, COMMIT, position
+    # role; BEGIN, lock and check, record the deletion, enqueue its purge, COMMIT, position
+    assert statements(body) == 1 + 6
+    # Gone for everyone at once, although its rows are still there.
+    for kind in w.KINDS:
+        for node in (world.project_id, *world.public.ids().values(), *world.private.ids().values()):
+            seen = await gql(client, NODE, {"id": node}, bearer=world.bearer[kind])
+            assert seen["data"]["node"] is None, (kind, node)
+        listed = await gql(
+            client, "{ projects { edges { node { name } } } }", bearer=world.bearer[kind]
+        )
+        assert "Studio" not in [e["node"]["name"] for e in listed["data"]["projects"]["edges"]], (
+            kind
+        )
+    assert (
+        await conn.fetchval("SELECT count(*) FROM sessions WHERE project_id = $1", world.project)
+        == 2
+    )
+    again = await do_as(client, world, "owner", w.DELETE_PROJECT, id=world.project_id)
+    assert codes(again) == ["NOT_FOUND"]
+
+    await drain(settings)
+
     for table in ("sessions", "generations", "outputs", "published_outputs", "project_stats"):
+        assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 1, table  # Other's
+    assert await conn.fetchval("SELECT count(*) FROM projects WHERE id = $1", world.project) == 0
+    for table in ("project_members", "member_projects", "vesper_project_deletions"):
         assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
-    gone = await gql(client, NODE, {"id": world.project_id}, bearer=world.bearer["owner"])
-    assert gone["data"]["node"] is None
+    assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
 
 
 async def test_mutations_of_one_request_run_in_order_and_each_sees_the_last(

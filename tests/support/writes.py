@@ -25,6 +25,7 @@ TABLES = (
     "published_outputs",
     "member_projects",
     "project_stats",
+    "vesper_project_deletions",
 )
 
 KINDS = ("owner", "admin", "editor", "viewer", "shared", "outsider")

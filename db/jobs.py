@@ -1,0 +1,84 @@
+"""The job queue (PgQueuer; its tables are migration 0015's): what a write enqueues in its
+own transaction, what the queue holds (`vesper jobs`, /metrics), and the purge of a deleted
+project that its jobs run (jobs/, db/queries/jobs.sql).
+
+A job is enqueued with a dedupe key (its kind and the row it is about), so that a job
+already waiting or running for the same row is not queued twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from pgqueuer import AsyncpgDriver, Queries
+
+from .sql import load_queries
+from .types import Connection, Executor
+
+_Q = load_queries("jobs")
+
+PURGE_PROJECT = "purge_project"  # payload: the project's id (16 bytes)
+
+
+async def enqueue(conn: Connection, kind: str, key: uuid.UUID) -> None:
+    """Queues job `kind` about `key` on `conn`: with its transaction, or not at all."""
+    queries = Queries(AsyncpgDriver(conn))  # type: ignore[arg-type]
+    await queries.enqueue(kind, key.bytes, dedupe_key=f"{kind}:{key}", on_conflict="skip")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    kind: str
+    status: str  # queued or picked (running)
+    jobs: int
+    oldest_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    id: int
+    kind: str
+    key: uuid.UUID | None
+    attempts: int
+    at: datetime
+
+
+async def waiting(db: Executor) -> list[Waiting]:
+    """Jobs waiting or running, by kind and status."""
+    return [Waiting(*row) for row in await db.fetch(_Q["jobs_summary"])]
+
+
+async def failed(db: Executor, *, limit: int = 20) -> list[Failed]:
+    """Jobs that failed for good, newest first."""
+    rows = await db.fetch(_Q["jobs_failed"], limit)
+    return [
+        Failed(row["id"], row["entrypoint"], _key(row["payload"]), row["attempts"], row["updated"])
+        for row in rows
+    ]
+
+
+def _key(payload: bytes | None) -> uuid.UUID | None:
+    """The row a job is about (its payload: the id's 16 bytes)."""
+    return uuid.UUID(bytes=payload) if payload is not None and len(payload) == 16 else None
+
+
+async def depth(db: Executor) -> tuple[int, float]:
+    """Jobs waiting or running, and the age in seconds of the oldest (0 when none)."""
+    row = await db.fetchrow(_Q["jobs_depth"])
+    assert row is not None
+    return row["depth"], row["oldest_s"]
+
+
+async def purge_step(db: Executor, project: uuid.UUID, *, batch: int) -> tuple[str, int]:
+    """One bounded step of deleted project `project`'s purge, in a transaction of its own:
+    up to `batch` generations (with their outputs), else up to `batch` sessions, else the
+    project's row. What it deleted and how many; ("done", 0) when nothing was left."""
+    for what in ("generations", "sessions", "project"):
+        query = _Q[f"purge_{what}"]
+        args = (project,) if what == "project" else (project, batch)
+        count: int = await db.fetchval(query, *args)
+        if count:
+            return what, count
+    return "done", 0

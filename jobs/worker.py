@@ -1,0 +1,147 @@
+"""The worker (README "Big writes").
+
+PgQueuer's QueueManager picks jobs (FOR UPDATE SKIP LOCKED, so any number of workers share
+the queue) on a connection of its own: a session, since it LISTENs for new jobs — opened on
+DATABASE_DIRECT_URL when the API goes through a transaction pooler. The work itself runs on
+the API's pool, each bounded step its own transaction, so a pooler is no obstacle to it.
+
+A running job's heartbeat is renewed every half `job_heartbeat_s`. A worker killed in the
+middle of a step loses that step's transaction only (PostgreSQL rolls it back); its job,
+once its heartbeat is `job_heartbeat_s` old, is taken by the next worker, which goes on
+from what was committed: every step deletes what is left, so none is done twice or lost.
+A job that raises is retried with exponential backoff (5 attempts from 1 s), then held as
+failed for `vesper jobs` to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager
+
+from db import jobs
+from db.types import Executor
+from observability import metrics
+from settings import Settings, asyncpg_url
+
+log = logging.getLogger("vesper.jobs")
+
+ATTEMPTS = 5  # a failing job's tries before it is held as failed
+
+
+async def purge_project(db: Executor, project: uuid.UUID, *, batch: int) -> int:
+    """Deletes what is left of deleted project `project`, one bounded step per transaction;
+    the steps taken."""
+    steps = 0
+    while True:
+        what, count = await jobs.purge_step(db, project, batch=batch)
+        if what == "done":
+            return steps
+        steps += 1
+        metrics.JOB_STEPS.labels(kind=jobs.PURGE_PROJECT).inc()
+        log.debug("purge of project %s: %d %s deleted", project, count, what)
+
+
+class Worker:
+    """One QueueManager with the API's jobs, on `connection`, working on `db`."""
+
+    def __init__(self, connection: asyncpg.Connection, db: Executor, settings: Settings) -> None:
+        self.manager = QueueManager(Queries(AsyncpgDriver(connection)))
+        self.heartbeat = timedelta(seconds=settings.job_heartbeat_s)
+
+        @self.manager.entrypoint(
+            jobs.PURGE_PROJECT,
+            on_failure="hold",
+            executor_factory=lambda parameters: DatabaseRetryEntrypointExecutor(
+                parameters, max_attempts=ATTEMPTS
+            ),
+        )
+        async def purge(job: Job) -> None:
+            assert job.payload is not None
+            project = uuid.UUID(bytes=job.payload)
+            steps = await purge_project(db, project, batch=settings.purge_batch)
+            log.info("project %s purged in %d steps", project, steps)
+
+    async def run(self) -> None:
+        """Works until stopped. It looks for jobs when told of one (NOTIFY) and at least
+        every heartbeat period, so that a job whose worker died is taken again."""
+        await self.manager.run(dequeue_timeout=self.heartbeat, heartbeat_timeout=self.heartbeat)
+
+    def stop(self) -> None:
+        """Asks the worker to finish the jobs it holds and return."""
+        self.manager.shutdown.set()
+
+
+NO_SESSION = (
+    "the job queue's worker needs a session of its own (LISTEN, row locks held while a job "
+    "runs): set DATABASE_DIRECT_URL beside a transaction pooler"
+)
+
+
+def needs_session(settings: Settings) -> bool:
+    """Whether the only URL goes through a transaction pooler (no worker can run on it)."""
+    return settings.database_direct_url is None and settings.transaction_pooled
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings, url: str) -> AsyncIterator[asyncpg.Connection]:
+    """The queue's own connection: a session on the direct URL when there is one."""
+    conn = await asyncpg.connect(asyncpg_url(settings.database_direct_url or url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+DRAIN_POLL_S = 0.2
+
+
+async def work(settings: Settings, url: str, db: Executor, *, drain: bool = False) -> None:
+    """A worker until stopped (cancelled) or, with `drain`, until no job is waiting or
+    running — a job held by a dead worker included: it is taken again once its heartbeat is
+    stale (PgQueuer's own drain mode stops when none is waiting)."""
+    async with connected(settings, url) as conn:
+        worker = Worker(conn, db, settings)
+        task = asyncio.create_task(worker.run())
+        try:
+            # the queue's state is in the database, not in an event of this process
+            while drain and not task.done() and (await jobs.depth(db))[0]:  # noqa: ASYNC110
+                await asyncio.sleep(DRAIN_POLL_S)
+            if drain:
+                worker.stop()
+            await task
+        finally:
+            worker.stop()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+@contextlib.asynccontextmanager
+async def working(settings: Settings, url: str, db: Executor) -> AsyncIterator[None]:
+    """A worker in this process for the time of the block (none with VESPER_WORKER=0)."""
+    if not settings.worker:
+        yield
+        return
+    if needs_session(settings):
+        log.warning("%s; deleted projects stay hidden until a worker purges them", NO_SESSION)
+        yield
+        return
+    async with connected(settings, url) as conn:
+        worker = Worker(conn, db, settings)
+        task = asyncio.create_task(worker.run())
+        try:
+            yield
+        finally:
+            # The step under way may finish; a job longer than that is cut (its step rolls
+            # back) and taken again by a worker once its heartbeat is stale.
+            worker.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=settings.database_deadline)
