@@ -79,8 +79,8 @@ class Worker:
 
 
 NO_SESSION = (
-    "the job queue's worker needs a session of its own (LISTEN, row locks held while a job "
-    "runs): set DATABASE_DIRECT_URL beside a transaction pooler"
+    "the job queue's worker needs a session of its own (it LISTENs for new jobs): set "
+    "DATABASE_DIRECT_URL beside a transaction pooler"
 )
 
 
@@ -90,11 +90,21 @@ def needs_session(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def connected(settings: Settings, url: str) -> AsyncIterator[asyncpg.Connection]:
-    """The queue's own connection: a session on the direct URL when there is one."""
+async def _running(settings: Settings, url: str, db: Executor) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker running for the time of the block, on a connection of its own: a session on
+    the direct URL when there is one. On the way out the step under way may finish; a job
+    longer than that is cut (its step rolls back) and taken again by a worker once its
+    heartbeat is stale."""
     conn = await asyncpg.connect(asyncpg_url(settings.database_direct_url or url))
     try:
-        yield conn
+        worker = Worker(conn, db, settings)
+        task = asyncio.create_task(worker.run())
+        try:
+            yield task
+        finally:
+            worker.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=settings.database_deadline)
     finally:
         await conn.close()
 
@@ -103,25 +113,15 @@ DRAIN_POLL_S = 0.2
 
 
 async def work(settings: Settings, url: str, db: Executor, *, drain: bool = False) -> None:
-    """A worker until stopped (cancelled) or, with `drain`, until no job is waiting or
-    running — a job held by a dead worker included: it is taken again once its heartbeat is
-    stale (PgQueuer's own drain mode stops when none is waiting)."""
-    async with connected(settings, url) as conn:
-        worker = Worker(conn, db, settings)
-        task = asyncio.create_task(worker.run())
-        try:
-            # the queue's state is in the database, not in an event of this process
-            while drain and not task.done() and (await jobs.depth(db))[0]:  # noqa: ASYNC110
-                await asyncio.sleep(DRAIN_POLL_S)
-            if drain:
-                worker.stop()
-            await task
-        finally:
-            worker.stop()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+    """A worker until cancelled or, with `drain`, until no job is waiting or running — a job
+    held by a dead worker included: it is taken again once its heartbeat is stale
+    (PgQueuer's own drain mode stops when none is waiting). A worker that fails raises."""
+    async with _running(settings, url, db) as task:
+        while not drain or (await jobs.depth(db))[0]:
+            done, _ = await asyncio.wait({task}, timeout=DRAIN_POLL_S if drain else None)
+            if done:
+                task.result()
+                return
 
 
 @contextlib.asynccontextmanager
@@ -129,19 +129,9 @@ async def working(settings: Settings, url: str, db: Executor) -> AsyncIterator[N
     """A worker in this process for the time of the block (none with VESPER_WORKER=0)."""
     if not settings.worker:
         yield
-        return
-    if needs_session(settings):
+    elif needs_session(settings):
         log.warning("%s; deleted projects stay hidden until a worker purges them", NO_SESSION)
         yield
-        return
-    async with connected(settings, url) as conn:
-        worker = Worker(conn, db, settings)
-        task = asyncio.create_task(worker.run())
-        try:
+    else:
+        async with _running(settings, url, db):
             yield
-        finally:
-            # The step under way may finish; a job longer than that is cut (its step rolls
-            # back) and taken again by a worker once its heartbeat is stale.
-            worker.stop()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=settings.database_deadline)
