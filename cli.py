@@ -338,8 +338,20 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
 
-def cmd_fanout(settings: Settings, args: argparse.Namespace) -> int:
+def _on_scratch(settings: Settings, run: Callable[[str], int]) -> int:
+    """A benchmark run on a database of its own, made on the server of `settings`."""
     from bench.database import BenchError
+
+    url = _session_database(settings)
+    _check_connection(url)
+    try:
+        return run(url)
+    except BenchError as exc:
+        print(f"vesper: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_fanout(settings: Settings, args: argparse.Namespace) -> int:
     from bench.fanout import FanoutOptions, run
     from bench.options import DEFAULT_OUT
 
@@ -351,18 +363,11 @@ def cmd_fanout(settings: Settings, args: argparse.Namespace) -> int:
         events=args.events,
         out=Path(args.out) if args.out else DEFAULT_OUT,
     )
-    url = _session_database(settings)  # the server the temporary database is made on
-    _check_connection(url)
-    try:
-        return run(options, server_url=url, say=print)
-    except BenchError as exc:
-        print(f"vesper: {exc}", file=sys.stderr)
-        return 1
+    return _on_scratch(settings, lambda url: run(options, server_url=url, say=print))
 
 
 def cmd_bigwrites(settings: Settings, args: argparse.Namespace) -> int:
     from bench.big_writes import IMAGES, BigWritesOptions, run
-    from bench.database import BenchError
     from bench.options import DEFAULT_OUT
 
     try:
@@ -373,13 +378,7 @@ def cmd_bigwrites(settings: Settings, args: argparse.Namespace) -> int:
         print(f"vesper: --sizes takes numbers of outputs from {IMAGES}", file=sys.stderr)
         return 2
     options = BigWritesOptions(sizes=sizes, out=Path(args.out) if args.out else DEFAULT_OUT)
-    url = _session_database(settings)  # the server the temporary database is made on
-    _check_connection(url)
-    try:
-        return run(options, server_url=url, say=print)
-    except BenchError as exc:
-        print(f"vesper: {exc}", file=sys.stderr)
-        return 1
+    return _on_scratch(settings, lambda url: run(options, server_url=url, say=print))
 
 
 def _headers(settings: Settings, user: str) -> str:

@@ -42,14 +42,12 @@ import asyncpg
 
 from auth import tokens
 from db import jobs, stats
-from db.ops import migrate
 from db.sql import load_queries
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-from settings import with_database
 
 from . import QUERIES
-from .database import BenchError
+from .database import BenchError, scratch
 from .live_server import ServerConfig, serving
 from .options import DEFAULT_OUT
 from .report import machine
@@ -191,18 +189,8 @@ async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[
     """Runs the writes on a database of its own on `server_url`'s server; the report."""
     if not options.sizes or min(options.sizes) < IMAGES:
         raise BenchError(f"--sizes take numbers of outputs from {IMAGES}")
-    name = f"vesper_bigwrites_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        postgres = await admin.fetchval("SELECT current_setting('server_version')")
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = with_database(server_url, name)
-    try:
-        say(f"database {name}: migrating")
-        await asyncio.to_thread(migrate.apply, url)
-        owner = uuid.uuid4()
+    async with scratch(server_url, "vesper_bigwrites", say) as database:
+        url, owner = database.url, uuid.uuid4()
         conn = await asyncpg.connect(url)
         try:
             await conn.execute(_Q["bigwrites_profiles"], [owner])
@@ -216,16 +204,10 @@ async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[
                 sizes.append(await _measure_size(url, served.base, owner, bearer, size, say))
         return {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "postgres": str(postgres),
+            "postgres": database.postgres,
             "machine": {**machine(), "python": platform.python_version()},
             "sizes": sizes,
         }
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def table(report: dict[str, Any]) -> list[str]:

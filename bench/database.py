@@ -11,8 +11,10 @@ wiped, unless asked (`--reseed`). A database named with `--database` is used as 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,3 +127,38 @@ async def fill(
     started = time.perf_counter()
     await seed(conn, scale, replace=reseed)
     return time.perf_counter() - started
+
+
+@dataclass(frozen=True, slots=True)
+class Scratch:
+    """A database of a run's own (`vesper fanout`, `vesper bigwrites`), migrated."""
+
+    name: str
+    url: str
+    postgres: str  # the server's version
+
+
+@asynccontextmanager
+async def scratch(
+    server_url: str, prefix: str, say: Callable[[str], None]
+) -> AsyncIterator[Scratch]:
+    """`<prefix>_<random>` on `server_url`'s server, created and migrated for the block and
+    dropped at its end whatever happens."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        postgres = await admin.fetchval("SELECT current_setting('server_version')")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(server_url, name)
+    try:
+        say(f"database {name}: migrating")
+        await asyncio.to_thread(migrate.apply, url)
+        yield Scratch(name, url, str(postgres))
+    finally:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -52,12 +52,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from auth import tokens
-from db.ops import migrate
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-from settings import with_database
 
-from .database import BenchError
+from .database import BenchError, scratch
 from .live_server import Served, ServerConfig, serving
 from .load import percentiles
 from .options import DEFAULT_OUT
@@ -431,28 +429,13 @@ async def measure(server_url: str, options: FanoutOptions, say: Say) -> dict[str
     """
     if options.subscribers < 1 or options.events < 1:
         raise BenchError("--subscribers and --events take numbers from 1")
-    name = f"vesper_fanout_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        postgres = await admin.fetchval("SELECT current_setting('server_version')")
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = with_database(server_url, name)
-    try:
-        say(f"database {name}: migrating, {options.subscribers:,} subscribers' profiles")
-        await asyncio.to_thread(migrate.apply, url)
-        fixture = await _fill(url, options.subscribers, shared=options.shared)
+    async with scratch(server_url, "vesper_fanout", say) as database:
+        say(f"{options.subscribers:,} subscribers' profiles")
+        fixture = await _fill(database.url, options.subscribers, shared=options.shared)
         secret = secrets.token_urlsafe(32)
-        async with serving(ServerConfig(url, secret, "read_model")) as served:
-            timed = await _drive(served, url, fixture, secret, options, say)
-        return _summary(timed, options, str(postgres))
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        async with serving(ServerConfig(database.url, secret, "read_model")) as served:
+            timed = await _drive(served, database.url, fixture, secret, options, say)
+        return _summary(timed, options, database.postgres)
 
 
 def table(report: dict[str, Any]) -> list[str]:

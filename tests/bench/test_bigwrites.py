@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import cli
-from tests.support.sql import fetchval
+from tests.bench.conftest import exists
 
 SIZES = (40, 400)
 WRITES = [
@@ -27,23 +27,10 @@ WRITES = [
 ]
 
 
-async def _exists(server_url: str, name: str) -> bool:
-    found: bool = await fetchval(
-        server_url, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name
-    )
-    return found
-
-
 @pytest.mark.slow  # the real server, started by the benchmark
 def test_every_write_is_timed_at_every_size_and_the_database_is_dropped(
-    server_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    on_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", server_url)  # the server its database is made on
-    for name in ("DATABASE_DIRECT_URL", "DATABASE_REPLICA_URLS", "VESPER_POOL_MODE"):
-        monkeypatch.delenv(name, raising=False)
     argv = ["bigwrites", "--sizes", ",".join(map(str, SIZES)), "--out", str(tmp_path)]
 
     assert cli.main(argv) == 0
@@ -56,7 +43,7 @@ def test_every_write_is_timed_at_every_size_and_the_database_is_dropped(
         assert all(w["outcome"] == "ok" and w["ms"] > 0 for w in size["writes"]), size
     database = re.search(r"database (vesper_bigwrites_[0-9a-f]+):", out)
     assert database is not None, out
-    assert not asyncio.run(_exists(server_url, database[1]))
+    assert not asyncio.run(exists(on_server, database[1]))
 
 
 @pytest.mark.parametrize("sizes", ["", "many", "2", "400,-1"])

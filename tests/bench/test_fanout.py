@@ -13,27 +13,14 @@ from pathlib import Path
 import pytest
 
 import cli
-from tests.support.sql import fetchval
+from tests.bench.conftest import exists
 
 SUBSCRIBERS, EVENTS = 20, 3
 
 
-async def _exists(server_url: str, name: str) -> bool:
-    found: bool = await fetchval(
-        server_url, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name
-    )
-    return found
-
-
 def test_every_subscriber_receives_every_event_and_the_database_is_dropped(
-    server_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    on_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", server_url)  # the server its database is made on
-    for name in ("DATABASE_DIRECT_URL", "DATABASE_REPLICA_URLS", "VESPER_POOL_MODE"):
-        monkeypatch.delenv(name, raising=False)
     argv = ["fanout", "--subscribers", str(SUBSCRIBERS), "--events", str(EVENTS),
             "--out", str(tmp_path)]  # fmt: skip
 
@@ -56,4 +43,4 @@ def test_every_subscriber_receives_every_event_and_the_database_is_dropped(
     assert report["server_cpu_ms_per_event"] is not None
     database = re.search(r"database (vesper_fanout_[0-9a-f]+):", out)
     assert database is not None, out
-    assert not asyncio.run(_exists(server_url, database[1]))
+    assert not asyncio.run(exists(on_server, database[1]))
