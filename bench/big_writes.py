@@ -199,7 +199,7 @@ async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[
         secret = secrets.token_urlsafe(32)
         bearer = tokens.issue(owner, secret=secret)
         sizes = []
-        async with serving(ServerConfig(url, secret, "read_model")) as served:
+        async with serving(ServerConfig(url, secret, "read_model", worker=True)) as served:
             for size in options.sizes:
                 sizes.append(await _measure_size(url, served.base, owner, bearer, size, say))
         return {

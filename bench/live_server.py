@@ -34,6 +34,7 @@ from settings import ROOT
 
 from .database import BenchError
 
+POOL_MAX = 16  # the server's pool: as many connections as the most requests in flight
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -44,10 +45,14 @@ class ServerConfig:
     jwt_secret: str
     stats_source: str  # read_model or live
     workers: int = 1
-    pool_max: int = 16
+    pool_max: int = POOL_MAX
     pool_mode: str = "session"  # or "transaction": DATABASE_URL goes through a pooler
     replica_urls: tuple[str, ...] = ()  # streaming replicas serving the queries
     execution: str = "compiled"  # or "reference": graphql-core only (VESPER_EXECUTION)
+    # The job queue's worker in the server (VESPER_WORKER): off where nothing is queued, as
+    # a deployment running `vesper worker` apart has it (and one connection fewer: the
+    # benchmark's servers and pools share the database's connection limit)
+    worker: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,7 @@ def _environment(config: ServerConfig, metrics_dir: str | None) -> dict[str, str
         VESPER_POOL_MODE=config.pool_mode,
         DATABASE_REPLICA_URLS=",".join(config.replica_urls),
         VESPER_EXECUTION=config.execution,
+        VESPER_WORKER="1" if config.worker else "0",
     )
     env.pop("DATABASE_DIRECT_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

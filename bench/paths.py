@@ -34,7 +34,7 @@ from db.ops import parts
 from db.ops.parts import PgBouncer, Replica, Server, TopologyError, through_pooler
 
 from .database import BenchError, row_of
-from .live_server import ServerConfig
+from .live_server import POOL_MAX, ServerConfig
 from .options import PATHS, POOLER, REPLICA
 
 Say = Callable[[str], None]
@@ -148,7 +148,10 @@ async def started(
         pooler = replica = None
         if POOLER in paths:
             out = f"leave the pooler out ({_without(POOLER)})"
-            pooler = _started(stack, PgBouncer(server_url), "starting pgbouncer", out)
+            # as many server connections as the server's pool can ask for: no idle ones
+            # beyond, under the database's connection limit the run's parts share
+            bouncer = PgBouncer(server_url, pool_size=POOL_MAX)
+            pooler = _started(stack, bouncer, "starting pgbouncer", out)
             say(f"pooler: pgbouncer (transaction pooling) on 127.0.0.1:{pooler.port}")
         if REPLICA in paths:
             for url in databases:
