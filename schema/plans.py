@@ -305,25 +305,20 @@ class _Compiler:
         plan = PlanField(key, "column", nullable, completion)
         resolver = strawberry_field.base_resolver
         cls = parent.extensions["strawberry-definition"].origin
-        if parent is self.schema.query_type:
-            paged = paged_of(resolver)
-            root = ROOT_FIELDS.get(name)
-            if paged is not None:
-                plan.kind, plan.paged = "page", paged
-                plan.selects = self.node_names(graphql_field.type, nodes)
-            elif root is not None:
-                plan.kind, plan.root = "root", root
-            else:
-                raise Unsupported(name)
+        at_root = parent is self.schema.query_type
+        if (paged := paged_of(resolver)) is not None:
+            plan.kind, plan.paged = "page", paged
+            plan.selects = self.node_names(graphql_field.type, nodes)
+        elif at_root and (root := ROOT_FIELDS.get(name)) is not None:
+            plan.kind, plan.root = "root", root
+        elif at_root:
+            raise Unsupported(name)
         elif resolver is None:
             plan.attr = strawberry_field.python_name
         elif (relation := relations_of(cls).get(name)) is not None:
             plan.kind, plan.relation = "relation", relation
         elif (viewer_field := viewer_field_of(resolver)) is not None:
             plan.kind, plan.viewer_field = "viewer", viewer_field
-        elif (paged := paged_of(resolver)) is not None:
-            plan.kind, plan.paged = "page", paged
-            plan.selects = self.node_names(graphql_field.type, nodes)
         else:
             raise Unsupported(name)
         if graphql_field.args:
