@@ -388,8 +388,11 @@ async def healthz(request: Request) -> Response:
 async def metrics_endpoint(request: Request) -> Response:
     topology = request.state["topology"]
     metrics.observe_pool(topology.primary.pool)
-    with contextlib.suppress(*UNAVAILABLE):  # the database unreachable: /metrics answers
-        metrics.observe_jobs(*await asyncio.wait_for(jobs.depth(topology.primary), READY_WITHIN))
+    # The queue's depth: one statement on the pool, never cut short here (a statement
+    # cancelled from the client side may take the next user of its connection with it); the
+    # database unreachable, the gauges keep their last values and /metrics still answers.
+    with contextlib.suppress(*UNAVAILABLE):
+        metrics.observe_jobs(*await jobs.depth(topology.primary))
     hub = request.state["hub"]
     if hub is None:
         metrics.observe_subscriptions(0, listening=False)

@@ -9,6 +9,7 @@ is empty."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -115,18 +117,35 @@ async def test_no_viewer_sees_a_deleted_project_while_the_worker_purges_it(
     conn: f.Conn, settings: Settings, db_url: str
 ) -> None:
     """The app's own worker (through the pooler, its queue's connection on the direct URL,
-    as deployed behind one) purging 20 generations per step."""
+    as deployed behind one) purging 20 generations per step. Half-way, the purge waits for
+    a generation the test holds locked until a reader has read while the project's rows are
+    certainly there."""
     working = replace(
         settings, worker=True, purge_batch=20, job_heartbeat_s=2, database_direct_url=db_url
     )
-    async with LifespanManager(create_app(working)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            await _read_while_purging(client, conn)
+    blocker = await asyncpg.connect(db_url)
+    try:
+        async with LifespanManager(create_app(working)) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                await _read_while_purging(client, conn, blocker)
+    finally:
+        await blocker.close()
 
 
-async def _read_while_purging(client: httpx.AsyncClient, conn: f.Conn) -> None:
+_HOLD = """
+SELECT g.id FROM generations g JOIN sessions s ON s.id = g.session_id
+WHERE s.project_id = $1 ORDER BY g.created_at, g.id OFFSET $2 LIMIT 1 FOR UPDATE OF g"""
+HOLD_AT_MOST_S = 4.0  # until a read saw the rows still there (the purge's timeout is 5 s)
+
+
+async def _read_while_purging(
+    client: httpx.AsyncClient, conn: f.Conn, blocker: asyncpg.Connection[Any]
+) -> None:
     world, other = await _big_world(conn)
+    held = blocker.transaction()
+    await held.start()
+    await blocker.fetchval(_HOLD, world.project, GENERATIONS // 2)
     before = await _untouched(conn, other)
     ids = [
         world.project_id,
@@ -137,6 +156,7 @@ async def _read_while_purging(client: httpx.AsyncClient, conn: f.Conn) -> None:
     variables = {"project": world.project_id, "ids": ids}
     studio = {world.project_id, *world.public.ids().values(), *world.private.ids().values()}
     seen_while_purging: set[int] = set()
+    read_while_held = asyncio.Event()
     done = asyncio.Event()
     lock = asyncio.Lock()  # the test's one connection, shared by its tasks
 
@@ -153,8 +173,9 @@ async def _read_while_purging(client: httpx.AsyncClient, conn: f.Conn) -> None:
             found = {n["id"] for n in body["data"]["nodes"] if n is not None}
             assert body["data"]["project"] is None, (kind, left)
             assert not (listed | found) & studio, (kind, left)
-            if 0 < left < GENERATIONS:
+            if left:  # deleted, and its rows still there
                 seen_while_purging.add(left)
+                read_while_held.set()
             reads += 1
         return reads
 
@@ -180,6 +201,9 @@ async def _read_while_purging(client: httpx.AsyncClient, conn: f.Conn) -> None:
     assert "errors" not in body, body
     workers = [asyncio.create_task(read(kind)) for kind in w.KINDS]
     workers.append(asyncio.create_task(write()))
+    with contextlib.suppress(TimeoutError):  # under the purge's statement timeout
+        await asyncio.wait_for(read_while_held.wait(), HOLD_AT_MOST_S)
+    await held.rollback()  # the purge goes on
     deadline = time.monotonic() + 60
     while await value("SELECT count(*) FROM projects WHERE id = $1", world.project):
         assert time.monotonic() < deadline, "the worker did not purge the project in 60 s"
