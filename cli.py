@@ -262,10 +262,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from db import jobs
 
-    async def read(conn: Any) -> tuple[list[jobs.Waiting], list[jobs.Failed]]:
-        return await jobs.waiting(conn), await jobs.failed(conn, limit=args.limit)
+    async def read(conn: Any) -> tuple[int, list[jobs.Waiting], list[jobs.Failed]]:
+        retried = await jobs.retry_failed(conn) if args.retry else 0
+        return retried, await jobs.waiting(conn), await jobs.failed(conn, limit=args.limit)
 
-    waiting, failed = _on_connection(_target(settings, args), read)
+    retried, waiting, failed = _on_connection(_target(settings, args), read)
+    if args.retry:
+        print(f"queued {retried} failed job(s) again")
     if not waiting:
         print("no job waiting or running")
     for w in waiting:
@@ -517,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "jobs", help="the job queue: jobs waiting, running and failed (exit 1 when one failed)"
     )
     jbs.add_argument("--limit", type=int, default=20, help="failed jobs shown (default 20)")
+    jbs.add_argument("--retry", action="store_true", help="queue the failed jobs again first")
     jbs.add_argument("--database", help="postgresql:// URL (default: DATABASE_URL or embedded)")
     jbs.set_defaults(handler=cmd_jobs)
     dbp = sub.add_parser("db", help="what the database says about our statements")

@@ -102,10 +102,12 @@ class Settings:
     # do not cover), "reference" (graphql-core only), "differential" (both, compared: tests)
     execution: str = "compiled"
     # The job queue (jobs/): a worker in this process (`vesper serve`), rows per purge step,
-    # and how long a running job may go without a heartbeat before another worker takes it
+    # how long a running job may go without a heartbeat before another worker takes it, and
+    # how often a failing job is tried
     worker: bool = True
     purge_batch: int = 1000
     job_heartbeat_s: float = 30.0
+    job_attempts: int = 5  # a failing job's tries (backoff from 1 s) before it is held
 
     @property
     def production(self) -> bool:
@@ -237,6 +239,7 @@ class Settings:
             worker=_flag(env.get("VESPER_WORKER"), default=True),
             purge_batch=_int(env, "VESPER_PURGE_BATCH", 1000),
             job_heartbeat_s=_int(env, "VESPER_JOB_HEARTBEAT_S", 30),
+            job_attempts=_int(env, "VESPER_JOB_ATTEMPTS", 5),
         )
 
 

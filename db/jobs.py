@@ -64,6 +64,14 @@ def _key(payload: bytes | None) -> uuid.UUID | None:
     return uuid.UUID(bytes=payload) if payload is not None and len(payload) == 16 else None
 
 
+async def retry_failed(conn: Connection) -> int:
+    """Queues every job that failed for good again (attempts from 0); how many."""
+    ids = [row["id"] for row in await conn.fetch(_Q["jobs_failed_ids"])]
+    if ids:
+        await Queries(AsyncpgDriver(conn)).requeue_jobs(ids)  # type: ignore[arg-type]
+    return len(ids)
+
+
 async def depth(db: Executor) -> tuple[int, float]:
     """Jobs waiting or running, and the age in seconds of the oldest (0 when none)."""
     row = await db.fetchrow(_Q["jobs_depth"])

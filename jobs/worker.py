@@ -9,8 +9,9 @@ A running job's heartbeat is renewed every half `job_heartbeat_s`. A worker kill
 middle of a step loses that step's transaction only (PostgreSQL rolls it back); its job,
 once its heartbeat is `job_heartbeat_s` old, is taken by the next worker, which goes on
 from what was committed: every step deletes what is left, so none is done twice or lost.
-A job that raises is retried with exponential backoff (5 attempts from 1 s), then held as
-failed for `vesper jobs` to show.
+A job that raises is retried with exponential backoff (`job_attempts` tries, 5 by default,
+from 1 s), then held as failed: `vesper jobs` shows it, `vesper jobs --retry` queues it
+again.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from observability import metrics
 from settings import Settings, asyncpg_url
 
 log = logging.getLogger("vesper.jobs")
-
-ATTEMPTS = 5  # a failing job's tries before it is held as failed
 
 
 async def purge_project(db: Executor, project: uuid.UUID, *, batch: int) -> int:
@@ -59,7 +58,7 @@ class Worker:
             jobs.PURGE_PROJECT,
             on_failure="hold",
             executor_factory=lambda parameters: DatabaseRetryEntrypointExecutor(
-                parameters, max_attempts=ATTEMPTS
+                parameters, max_attempts=settings.job_attempts
             ),
         )
         async def purge(job: Job) -> None:

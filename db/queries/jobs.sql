@@ -18,6 +18,10 @@ WHERE status = 'failed'
 ORDER BY updated DESC, id DESC
 LIMIT $1::int
 
+-- name: jobs_failed_ids
+-- Every job that failed for good.
+SELECT id FROM pgqueuer WHERE status = 'failed' ORDER BY id
+
 -- name: jobs_depth
 -- What /metrics reports: jobs waiting or running, and the age of the oldest in seconds.
 SELECT count(*) AS depth,

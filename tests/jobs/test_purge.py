@@ -322,3 +322,52 @@ def test_a_worker_behind_a_transaction_pooler_alone_is_refused(
     monkeypatch.delenv("DATABASE_DIRECT_URL", raising=False)
     assert cli.main(["worker"]) == 2
     assert "set DATABASE_DIRECT_URL beside a transaction pooler" in capsys.readouterr().err
+
+
+# A real fault: PostgreSQL refuses every deletion of a generation while the trigger exists.
+_FAULT = """
+CREATE FUNCTION test_refuse_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'refused by the test';
+END
+$$;
+CREATE TRIGGER test_refuse_deletion BEFORE DELETE ON generations
+FOR EACH ROW EXECUTE FUNCTION test_refuse_deletion();
+"""
+
+
+async def _until(conn: f.Conn, query: str, wanted: Any, *args: Any, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while (found := await conn.fetchval(query, *args)) != wanted:
+        assert time.monotonic() < deadline, f"{query}: {found!r}, not {wanted!r}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_failing_purge_is_retried_then_held_and_queued_again_on_request(
+    conn: f.Conn, settings: Settings, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = await w.build_world(conn)
+    await conn.execute(_FAULT)
+    working = replace(settings, worker=True, job_attempts=2, job_heartbeat_s=1)
+    async with LifespanManager(create_app(working)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            body = await w.mutate(
+                client, w.DELETE_PROJECT, {"input": {"id": world.project_id}}, world.bearer["owner"]
+            )
+            assert "errors" not in body, body
+            await _until(conn, "SELECT status::text FROM pgqueuer", "failed")
+            # held, the project still hidden and whole
+            seen = await gql(client, READ, {"project": world.project_id, "ids": []},
+                             bearer=world.bearer["owner"])  # fmt: skip
+            assert seen["data"]["project"] is None
+            assert await conn.fetchval(_LEFT, world.project) == 4
+            jobs = ["jobs", "--database", db_url]
+            assert await asyncio.to_thread(cli.main, jobs) == 1
+            assert f"purge_project {world.project} after " in capsys.readouterr().out
+
+            await conn.execute("DROP TRIGGER test_refuse_deletion ON generations")
+            assert await asyncio.to_thread(cli.main, [*jobs, "--retry"]) == 0
+            assert "queued 1 failed job(s) again" in capsys.readouterr().out
+            await _until(conn, "SELECT count(*) FROM pgqueuer", 0)
+    await _purged(conn, world)
