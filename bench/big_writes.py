@@ -15,8 +15,10 @@ making it private succeeded; a successful session deletion leaves the project wi
 big session, so the project is filled again before it is deleted. The project's deletion
 returns at once and the server's worker purges it in the background (README "Deleting a
 project"): the run waits for the job queue to be empty and reports that time as "purge
-(worker)". The fill is checked: the project's read-model row must equal a recomputation
-from its rows.
+(worker)". Meanwhile, and for a few seconds before the deletion, the owner reads the
+projects page and a gallery of another project of theirs, one request at a time: the
+reads' p50/p95 before and during the purge. The fill is checked: the project's read-model
+row must equal a recomputation from its rows.
 
 The data lives in a database of its own, `vesper_bigwrites_<random>` on the server of the
 URL given (the rule of `vesper bench`), created and migrated, and dropped at the end
@@ -31,7 +33,7 @@ import platform
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,7 @@ from resolvers.ids import encode
 from . import QUERIES
 from .database import BenchError, scratch
 from .live_server import ServerConfig, serving
+from .load import percentiles
 from .options import DEFAULT_OUT
 from .report import machine
 
@@ -67,6 +70,14 @@ REMOVE_MEMBER = """mutation($input: RemoveProjectMemberInput!) {
 }"""
 DELETE_SESSION = "mutation($input: DeleteInput!) { deleteSession(input: $input) { deletedId } }"
 DELETE_PROJECT = "mutation($input: DeleteInput!) { deleteProject(input: $input) { deletedId } }"
+# What the owner reads meanwhile: the projects page and a gallery of a project of theirs that
+# is not touched (NEIGHBOUR outputs)
+READ = """query($id: ID!) {
+  projects(first: 20) { edges { node { id name sessionCount thumbnailUrl } } }
+  project(id: $id) { outputs(first: 40) { edges { node { id fileUrl createdAt } } } }
+}"""
+NEIGHBOUR = 4_000
+IDLE_READS_S = 3.0  # reads timed before a project's deletion, to set the purge's against
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +137,7 @@ async def _send(
 
 
 async def _measure_size(
-    url: str, base: str, owner: uuid.UUID, bearer: str, size: int, say: Say
+    url: str, base: str, owner: uuid.UUID, bearer: str, size: int, neighbour: str, say: Say
 ) -> dict[str, Any]:
     say(f"{size:,} outputs: filling")
     big = await _build(url, owner, size)
@@ -140,6 +151,7 @@ async def _measure_size(
     session_id = encode(NodeType.SESSION, big.session)
     project_id = encode(NodeType.PROJECT, big.project)
     writes: list[dict[str, Any]] = []
+    read_ms: dict[str, Any] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
 
         async def write(name: str, query: str, variables: Any) -> str:
@@ -161,18 +173,65 @@ async def _measure_size(
             say(f"{size:,} outputs: filling again for the project's deletion")
             big = await _build(url, owner, size)
             project_id = encode(NodeType.PROJECT, big.project)
+        reads = _Reads(http, base, bearer, {"id": neighbour})
+        idle = await reads.timed(asyncio.sleep(IDLE_READS_S))
         if await write("delete project", DELETE_PROJECT, {"input": {"id": project_id}}) == "ok":
-            ms = await _drained(url)  # the server's worker purging the project meanwhile
+            started = time.perf_counter()
+            purging = await reads.timed(_drained(url))  # the server's worker purges meanwhile
+            ms = (time.perf_counter() - started) * 1000
             writes.append({"write": "purge (worker)", "ms": round(ms, 1), "outcome": "ok"})
             say(f"{size:,} outputs: {'purge (worker)':<16} {ms:9,.0f} ms  after the deletion")
-    return {"outputs": size, "published": published, "fill_s": round(fill_s, 1), "writes": writes}
+            say(f"{size:,} outputs: reads p50/p95 {_p(idle)} ms before, {_p(purging)} during")
+            read_ms = {"before": _summary(idle), "during_purge": _summary(purging)}
+    return {
+        "outputs": size,
+        "published": published,
+        "fill_s": round(fill_s, 1),
+        "writes": writes,
+        "reads_ms": read_ms,
+    }
+
+
+@dataclass(slots=True)
+class _Reads:
+    """The owner's reads, one at a time, timed while something else runs."""
+
+    http: aiohttp.ClientSession
+    base: str
+    bearer: str
+    variables: dict[str, Any]
+
+    async def timed(self, meanwhile: Awaitable[Any]) -> list[float]:
+        """The reads' times in ms until `meanwhile` is done; a read that fails raises."""
+        other = asyncio.ensure_future(meanwhile)
+        times: list[float] = []
+        try:
+            while not other.done():
+                ms, outcome = await _send(self.http, self.base, self.bearer, READ, self.variables)
+                if outcome != "ok":
+                    raise BenchError(f"a read during the big writes failed: {outcome}")
+                times.append(ms)
+            await other
+        finally:
+            other.cancel()
+        return times
+
+
+def _summary(times: list[float]) -> dict[str, float | int]:
+    p50, p95, p99 = percentiles(times) if times else (0.0, 0.0, 0.0)
+    return {"reads": len(times), "p50": round(p50, 2), "p95": round(p95, 2), "p99": round(p99, 2)}
+
+
+def _p(times: list[float]) -> str:
+    summary = _summary(times)
+    return f"{summary['p50']:.1f}/{summary['p95']:.1f}"
 
 
 DRAIN_TIMEOUT_S = 1800.0
 
 
-async def _drained(url: str) -> float:
-    """Waits until the job queue is empty; how long that took, in ms."""
+async def _drained(url: str) -> None:
+    """Waits until the job queue is empty."""
     started = time.perf_counter()
     conn = await asyncpg.connect(url)
     try:
@@ -182,7 +241,6 @@ async def _drained(url: str) -> float:
             await asyncio.sleep(0.1)
     finally:
         await conn.close()
-    return (time.perf_counter() - started) * 1000
 
 
 async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[str, Any]:
@@ -198,10 +256,13 @@ async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[
             await conn.close()
         secret = secrets.token_urlsafe(32)
         bearer = tokens.issue(owner, secret=secret)
+        neighbour = encode(NodeType.PROJECT, (await _build(url, owner, NEIGHBOUR)).project)
         sizes = []
         async with serving(ServerConfig(url, secret, "read_model", worker=True)) as served:
             for size in options.sizes:
-                sizes.append(await _measure_size(url, served.base, owner, bearer, size, say))
+                sizes.append(
+                    await _measure_size(url, served.base, owner, bearer, size, neighbour, say)
+                )
         return {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "postgres": database.postgres,
@@ -222,6 +283,13 @@ def table(report: dict[str, Any]) -> list[str]:
             cell = "-" if found is None else f"{found['ms']:,.0f} ms {found['outcome']}"
             cells.append(f"{cell:>32}")
         lines.append(write.ljust(16) + "".join(cells))
+    for when, label in (("before", "reads before"), ("during_purge", "reads in purge")):
+        cells = []
+        for s in sizes:
+            read = s["reads_ms"].get(when)
+            cell = "-" if read is None else f"p50 {read['p50']:.1f} p95 {read['p95']:.1f} ms"
+            cells.append(f"{cell:>32}")
+        lines.append(label.ljust(16) + "".join(cells))
     return lines
 
 

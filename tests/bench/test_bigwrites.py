@@ -41,6 +41,8 @@ def test_every_write_is_timed_at_every_size_and_the_database_is_dropped(
     for size in report["sizes"]:
         assert [w["write"] for w in size["writes"]] == WRITES
         assert all(w["outcome"] == "ok" and w["ms"] > 0 for w in size["writes"]), size
+        assert size["reads_ms"]["before"]["reads"] > 0, size
+        assert size["reads_ms"]["during_purge"]["p50"] >= 0, size
     database = re.search(r"database (vesper_bigwrites_[0-9a-f]+):", out)
     assert database is not None, out
     assert not asyncio.run(exists(on_server, database[1]))
