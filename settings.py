@@ -37,6 +37,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 (a purge step of 0 generations, say, would leave the
+    whole project to the cascades of its last step, in one transaction)."""
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {env[name]!r}")
+    return value
+
+
 def asyncpg_url(url: str) -> str:
     """The URL asyncpg accepts: yoyo's `postgresql+psycopg://` scheme is not one of them."""
     for prefix in ("postgresql+psycopg://", "postgres+psycopg://"):
@@ -237,9 +246,9 @@ class Settings:
             only_trusted=only_trusted,
             execution=execution,
             worker=_flag(env.get("VESPER_WORKER"), default=True),
-            purge_batch=_int(env, "VESPER_PURGE_BATCH", 1000),
-            job_heartbeat_s=_int(env, "VESPER_JOB_HEARTBEAT_S", 30),
-            job_attempts=_int(env, "VESPER_JOB_ATTEMPTS", 5),
+            purge_batch=_positive(env, "VESPER_PURGE_BATCH", 1000),
+            job_heartbeat_s=_positive(env, "VESPER_JOB_HEARTBEAT_S", 30),
+            job_attempts=_positive(env, "VESPER_JOB_ATTEMPTS", 5),
         )
 
 
