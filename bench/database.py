@@ -133,7 +133,6 @@ async def fill(
 class Scratch:
     """A database of a run's own (`vesper fanout`, `vesper bigwrites`), migrated."""
 
-    name: str
     url: str
     postgres: str  # the server's version
 
@@ -155,7 +154,7 @@ async def scratch(
     try:
         say(f"database {name}: migrating")
         await asyncio.to_thread(migrate.apply, url)
-        yield Scratch(name, url, str(postgres))
+        yield Scratch(url, str(postgres))
     finally:
         admin = await asyncpg.connect(server_url)
         try:

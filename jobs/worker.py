@@ -1,4 +1,4 @@
-"""The worker (README "Big writes").
+"""The worker (README "Deleting a project").
 
 PgQueuer's QueueManager picks jobs (FOR UPDATE SKIP LOCKED, so any number of workers share
 the queue) on a connection of its own: a session, since it LISTENs for new jobs — opened on
