@@ -15,7 +15,8 @@ from resolvers.ids import decode, decode_node
 
 from .connection import Connection, Filter, paged
 from .context import Context, Info
-from .types import CARD_FIGURES, NODE_TYPES, Node, Profile, Project
+from .relations import figures_of
+from .types import NODE_TYPES, Node, Profile, Project
 
 
 def _as_node(found: tuple[NodeType, Any] | None) -> Node | None:
@@ -107,7 +108,7 @@ class Query:
             args,
             scope=scope or ProjectScope.ALL,
             max_size=ctx.settings.max_page_size,
-            figures=not CARD_FIGURES.isdisjoint(selected),
+            figures=not figures_of(Project).isdisjoint(selected),  # read with the page
             owners="owner" in selected,
         ),
     )

@@ -141,7 +141,17 @@ def figure(pick: Callable[[StatsRow], V], empty: V, description: str) -> Any:
     relation: Relation[Any, StatsRow | None, V] = Relation(
         lambda loaders: loaders.stats_by_project, lambda project: project.id, value
     )
+    _FIGURES.add(relation)
     return relation.field(description)
+
+
+_FIGURES: set[Relation[Any, Any, Any]] = set()  # every relation `figure` made
+
+
+@functools.cache
+def figures_of(object_type: Any) -> frozenset[str]:
+    """The GraphQL names of the object type's card figures (`figure` fields)."""
+    return frozenset(name for name, r in relations_of(object_type).items() if r in _FIGURES)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

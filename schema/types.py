@@ -54,11 +54,6 @@ class Profile(Node):
         )
 
 
-# Project's fields answered from its card figures (`figure` below): the projects page reads
-# them in its own statement when the query selects any (schema/query.py).
-CARD_FIGURES = frozenset({"sessionCount", "thumbnailUrl", "lastActivityAt"})
-
-
 @strawberry.type(description="A project: sessions of generations, shared or with members.")
 class Project(Node):
     node_type: ClassVar[NodeType] = NodeType.PROJECT
