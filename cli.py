@@ -236,26 +236,15 @@ def cmd_stats_repair(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from db.pool import create_pool
-    from db.topology import Database
-    from jobs.worker import NO_SESSION, needs_session, work
+    from jobs.worker import NO_SESSION, needs_session, work_alone
 
     if needs_session(settings):
         print(f"vesper: {NO_SESSION}", file=sys.stderr)
         return 2
     url = asyncpg_url(_database(settings))  # as the server reaches it: a pooler will do
     _check_connection(url)
-
-    async def run() -> None:
-        timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
-        pool = await create_pool(url, settings)
-        try:
-            await work(settings, url, Database.over(pool, timeout_ms=timeout), drain=args.drain)
-        finally:
-            await pool.close()
-
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        asyncio.run(work_alone(settings, url, drain=args.drain))
     return 0
 
 

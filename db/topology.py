@@ -397,6 +397,20 @@ class Topology:
         )
 
 
+async def open_database(
+    url: str,
+    settings: Settings,
+    *,
+    init: Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]] | None = None,
+    min_size: int | None = None,
+) -> Database:
+    """A pool on `url` as the server opens them, the statement timeout applied as the pool
+    mode needs (a connection setting, or per transaction behind a transaction pooler)."""
+    timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
+    pool = await create_pool(url, settings, init=init, min_size=min_size)
+    return Database.over(pool, timeout_ms=timeout)
+
+
 async def open_topology(
     url: str,
     settings: Settings,
@@ -406,12 +420,10 @@ async def open_topology(
 ) -> Topology:
     """The primary's pool (connected now: the server does not start without it) and the
     replicas' (connected on first use: a replica may be down at start)."""
-    timeout = settings.statement_timeout_ms if settings.transaction_pooled else None
-    primary = Database.over(await create_pool(url, settings, init=init), timeout_ms=timeout)
+    primary = await open_database(url, settings, init=init)
     replicas = []
     for replica_url in map(asyncpg_url, settings.replica_urls):
-        pool = await create_pool(replica_url, settings, init=init, min_size=0)
-        database = Database.over(pool, timeout_ms=timeout)
+        database = await open_database(replica_url, settings, init=init, min_size=0)
         replicas.append(Replica(database, Probe(replica_url), describe(replica_url)))
     return Topology(
         primary,

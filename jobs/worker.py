@@ -27,6 +27,7 @@ import asyncpg
 from pgqueuer import AsyncpgDriver, DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager
 
 from db import jobs
+from db.topology import open_database
 from db.types import Executor
 from observability import metrics
 from settings import Settings, asyncpg_url
@@ -121,6 +122,16 @@ async def work(settings: Settings, url: str, db: Executor, *, drain: bool = Fals
             if done:
                 task.result()
                 return
+
+
+async def work_alone(settings: Settings, url: str, *, drain: bool = False) -> None:
+    """`work` with a pool of its own on `url`, opened as the server opens its primary's
+    (`vesper worker`)."""
+    db = await open_database(url, settings)
+    try:
+        await work(settings, url, db, drain=drain)
+    finally:
+        await db.pool.close()
 
 
 @contextlib.asynccontextmanager
