@@ -17,11 +17,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from db.ops import embedded, migrate
-from server import create_app
 from settings import ROOT, Settings, asyncpg_url, with_database
+from tests.support.app import app_client
 from tests.support.sql import execute
 from tests.support.topology import PgBouncer, through_pooler
 
@@ -154,10 +153,8 @@ def settings(request: pytest.FixtureRequest, db_url: str, path: str) -> Settings
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the real app (lifespan, pool, middleware) in-process."""
-    async with LifespanManager(create_app(settings)) as manager:  # its app has the state
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
+    async with app_client(settings) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -17,15 +17,14 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 import cli
 from db.pool import create_pool
 from db.topology import Database
-from server import create_app
 from settings import Settings
 from tests.conftest import POOLER
 from tests.support import writes as w
+from tests.support.app import app_client
 from tests.support.graphql import codes, post, statements
 from tests.support.topology import PgBouncer, through_pooler
 
@@ -41,10 +40,8 @@ async def pooled_client(db_url: str, pooler: PgBouncer) -> AsyncIterator[httpx.A
         statement_timeout_ms=TIMEOUT_MS,
         pool_max_size=4,
     )
-    async with LifespanManager(create_app(settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(settings) as client:
+        yield client
 
 
 async def _locked(conn: asyncpg.Connection[Any], sql: str) -> asyncpg.transaction.Transaction:

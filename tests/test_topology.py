@@ -25,16 +25,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 
 from db import stats
 from db.ops import migrate
 from db.pool import describe
 from db.topology import POSITION, next_record, parse_token
-from server import create_app
 from settings import Settings
 from tests.support import writes as w
+from tests.support.app import app_client
 from tests.support.drift import drift
 from tests.support.graphql import codes, gql, post
 from tests.support.sql import execute
@@ -85,10 +84,8 @@ async def serving(primary: OwnPrimary, *replicas: Replica, **extra: Any) -> Asyn
         pool_max_size=8,
         **extra,
     )
-    async with LifespanManager(create_app(settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(settings) as client:
+        yield client
 
 
 def _sample(name: str, **labels: str) -> float | None:

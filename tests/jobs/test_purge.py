@@ -22,19 +22,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pgqueuer import AsyncpgDriver, Queries
 
 import cli
 from db import stats
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
-from server import create_app
 from settings import Settings
 from tests.conftest import DIRECT, POOLER
 from tests.observability.test_observability import grew, scrape, total
 from tests.support import factories as f
 from tests.support import writes as w
+from tests.support.app import app_client
 from tests.support.drift import drift
 from tests.support.graphql import gql
 from tests.support.jobs import drain
@@ -125,10 +124,8 @@ async def test_no_viewer_sees_a_deleted_project_while_the_worker_purges_it(
     )
     blocker = await asyncpg.connect(db_url)
     try:
-        async with LifespanManager(create_app(working)) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                await _read_while_purging(client, conn, blocker)
+        async with app_client(working) as client:
+            await _read_while_purging(client, conn, blocker)
     finally:
         await blocker.close()
 
@@ -349,25 +346,23 @@ async def test_a_failing_purge_is_retried_then_held_and_queued_again_on_request(
     world = await w.build_world(conn)
     await conn.execute(_FAULT)
     working = replace(settings, worker=True, job_attempts=2, job_heartbeat_s=1)
-    async with LifespanManager(create_app(working)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            body = await w.mutate(
-                client, w.DELETE_PROJECT, {"input": {"id": world.project_id}}, world.bearer["owner"]
-            )
-            assert "errors" not in body, body
-            await _until(conn, "SELECT status::text FROM pgqueuer", "failed")
-            # held, the project still hidden and whole
-            seen = await gql(client, READ, {"project": world.project_id, "ids": []},
-                             bearer=world.bearer["owner"])  # fmt: skip
-            assert seen["data"]["project"] is None
-            assert await conn.fetchval(_LEFT, world.project) == 4
-            jobs = ["jobs", "--database", db_url]
-            assert await asyncio.to_thread(cli.main, jobs) == 1
-            assert f"purge_project {world.project} after " in capsys.readouterr().out
+    async with app_client(working) as client:
+        body = await w.mutate(
+            client, w.DELETE_PROJECT, {"input": {"id": world.project_id}}, world.bearer["owner"]
+        )
+        assert "errors" not in body, body
+        await _until(conn, "SELECT status::text FROM pgqueuer", "failed")
+        # held, the project still hidden and whole
+        seen = await gql(client, READ, {"project": world.project_id, "ids": []},
+                         bearer=world.bearer["owner"])  # fmt: skip
+        assert seen["data"]["project"] is None
+        assert await conn.fetchval(_LEFT, world.project) == 4
+        jobs = ["jobs", "--database", db_url]
+        assert await asyncio.to_thread(cli.main, jobs) == 1
+        assert f"purge_project {world.project} after " in capsys.readouterr().out
 
-            await conn.execute("DROP TRIGGER test_refuse_deletion ON generations")
-            assert await asyncio.to_thread(cli.main, [*jobs, "--retry"]) == 0
-            assert "queued 1 failed job(s) again" in capsys.readouterr().out
-            await _until(conn, "SELECT count(*) FROM pgqueuer", 0)
+        await conn.execute("DROP TRIGGER test_refuse_deletion ON generations")
+        assert await asyncio.to_thread(cli.main, [*jobs, "--retry"]) == 0
+        assert "queued 1 failed job(s) again" in capsys.readouterr().out
+        await _until(conn, "SELECT count(*) FROM pgqueuer", 0)
     await _purged(conn, world)

@@ -27,7 +27,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from asgi_lifespan import LifespanManager
 from graphql import (
     GraphQLEnumType,
     GraphQLInterfaceType,
@@ -47,9 +46,9 @@ from resolvers.ids import encode
 from schema import build_schema, limits_of
 from schema.cost import estimate, fixed_estimate
 from schema.plans import compile_plan
-from server import create_app
 from settings import Settings
 from tests.support import factories as f
+from tests.support.app import app_client
 from tests.support.graphql import token
 
 SCHEMA = build_schema(Settings())._schema
@@ -296,19 +295,11 @@ class Corpus:
 @pytest.fixture
 async def two_servers(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, ...]]:
     """One server compiling plans and one running graphql-core only, on one database."""
-    clients = []
     async with (
-        LifespanManager(create_app(dataclasses.replace(settings, execution="compiled"))) as a,
-        LifespanManager(create_app(dataclasses.replace(settings, execution="reference"))) as b,
+        app_client(dataclasses.replace(settings, execution="compiled")) as compiling,
+        app_client(dataclasses.replace(settings, execution="reference")) as reference,
     ):
-        for manager in (a, b):
-            transport = httpx.ASGITransport(app=manager.app)
-            clients.append(httpx.AsyncClient(transport=transport, base_url="http://test"))
-        try:
-            yield tuple(clients)
-        finally:
-            for client in clients:
-                await client.aclose()
+        yield compiling, reference
 
 
 def _comparable(response: httpx.Response) -> tuple[int, bytes, int | None, dict[str, str]]:
