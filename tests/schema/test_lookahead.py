@@ -57,7 +57,7 @@ SCHEMA = strawberry.Schema(query=Query)
         ("{ items { edges { cursor } } }", set()),
     ],
 )
-def test_node_fields_follow_aliases_and_fragments(query: str, expected: set[str]) -> None:
+def test_node_selections_follow_aliases_and_fragments(query: str, expected: set[str]) -> None:
     seen.clear()
     result = SCHEMA.execute_sync(query, context_value=SimpleNamespace(lookahead={}))
     assert result.errors is None, result.errors
