@@ -110,11 +110,12 @@ class Settings:
     # How queries run: "compiled" (plans, schema/plans.py; the reference path for what they
     # do not cover), "reference" (graphql-core only), "differential" (both, compared: tests)
     execution: str = "compiled"
-    # The job queue (jobs/): a worker in this process (`vesper serve`), rows per purge step,
+    # The job queue (jobs/): a worker in this process (`vesper serve`), rows per step (a purge's
+    # generations, a settling session's published outputs),
     # how long a running job may go without a heartbeat before another worker takes it, and
     # how often a failing job is tried
     worker: bool = True
-    purge_batch: int = 1000
+    job_batch: int = 1000
     job_heartbeat_s: float = 30.0
     job_attempts: int = 5  # a failing job's tries (backoff from 1 s) before it is held
 
@@ -246,7 +247,7 @@ class Settings:
             only_trusted=only_trusted,
             execution=execution,
             worker=_flag(env.get("VESPER_WORKER"), default=True),
-            purge_batch=_positive(env, "VESPER_PURGE_BATCH", 1000),
+            job_batch=_positive(env, "VESPER_JOB_BATCH", 1000),
             job_heartbeat_s=_positive(env, "VESPER_JOB_HEARTBEAT_S", 30),
             job_attempts=_positive(env, "VESPER_JOB_ATTEMPTS", 5),
         )

@@ -1,6 +1,7 @@
 """The job queue (PgQueuer; its tables are migration 0015's): what a write enqueues in its
-own transaction, what the queue holds (`vesper jobs`, /metrics), and the purge of a deleted
-project that its jobs run (jobs/, db/queries/jobs.sql).
+own transaction, what the queue holds (`vesper jobs`, /metrics), and the steps its jobs run
+(jobs/, db/queries/jobs.sql): the purge of a deleted project, and the settling of a big
+session's published_outputs rows after a change of privacy or project (migration 0018).
 
 A job is enqueued with a dedupe key (its kind and the row it is about), so that a job
 already waiting or running for the same row is not queued twice.
@@ -20,6 +21,8 @@ from .types import Connection, Executor
 _Q = load_queries("jobs")
 
 PURGE_PROJECT = "purge_project"  # payload: the project's id (16 bytes)
+# Enqueued by migration 0018's session trigger (so whoever writes), without a dedupe key.
+SETTLE_SESSION = "settle_session"  # payload: the session's id
 
 
 async def enqueue(conn: Connection, kind: str, key: uuid.UUID) -> None:
@@ -90,3 +93,12 @@ async def purge_step(db: Executor, project: uuid.UUID, *, batch: int) -> tuple[s
         if count:
             return what, count
     return "done", 0
+
+
+async def settle_step(db: Executor, session: uuid.UUID, *, batch: int) -> tuple[int, bool]:
+    """One bounded step of settling `session`, in a transaction of its own: up to `batch`
+    of its published_outputs rows walked, the stale ones rewritten. How many were
+    rewritten, and whether the session is settled (its records gone)."""
+    row = await db.fetchrow(_Q["settle_step"], session, batch)
+    assert row is not None
+    return row["rewritten"], row["settled"]

@@ -9,6 +9,7 @@ import asyncpg
 from domain.rows import SessionRow
 from domain.vocabulary import SessionType
 
+from . import jobs
 from .keyset import Keyset
 from .sql import load_queries
 from .types import Connection, Executor
@@ -64,4 +65,9 @@ async def update_session(
 
 
 async def delete_session(conn: Connection, *, session: uuid.UUID) -> None:
-    await conn.execute(_Q["delete_session"], session)
+    """Deletes `session` in the caller's transaction when it is small; otherwise hides it
+    from everyone at once and queues its purge: bounded whatever it holds (README "Big
+    writes")."""
+    if not await conn.fetchval(_Q["delete_session"], session):
+        holder: uuid.UUID = await conn.fetchval(_Q["hide_session"], session)
+        await jobs.enqueue(conn, jobs.PURGE_PROJECT, holder)

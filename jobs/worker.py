@@ -1,4 +1,5 @@
-"""The worker (README "Deleting a project").
+"""The worker (README "Big writes"): it purges deleted projects and settles big sessions'
+published_outputs rows after a change of privacy or project.
 
 PgQueuer's QueueManager picks jobs (FOR UPDATE SKIP LOCKED, so any number of workers share
 the queue) on a connection of its own: a session, since it LISTENs for new jobs — opened on
@@ -8,7 +9,8 @@ the API's pool, each bounded step its own transaction, so a pooler is no obstacl
 A running job's heartbeat is renewed every half `job_heartbeat_s`. A worker killed in the
 middle of a step loses that step's transaction only (PostgreSQL rolls it back); its job,
 once its heartbeat is `job_heartbeat_s` old, is taken by the next worker, which goes on
-from what was committed: every step deletes what is left, so none is done twice or lost.
+from what was committed: a purge step deletes what is left and a settling step goes on from
+the walk's committed position, so none is done twice or lost.
 A job that raises is retried with exponential backoff (`job_attempts` tries, 5 by default,
 from 1 s), then held as failed: `vesper jobs` shows it, `vesper jobs --retry` queues it
 again.
@@ -48,6 +50,18 @@ async def purge_project(db: Executor, project: uuid.UUID, *, batch: int) -> int:
         log.debug("purge of project %s: %d %s deleted", project, count, what)
 
 
+async def settle_session(db: Executor, session: uuid.UUID, *, batch: int) -> int:
+    """Rewrites what is stale of `session`'s published_outputs rows, one bounded step per
+    transaction, until it is settled; the rows rewritten."""
+    rewritten = 0
+    while True:
+        count, settled = await jobs.settle_step(db, session, batch=batch)
+        rewritten += count
+        metrics.JOB_STEPS.labels(kind=jobs.SETTLE_SESSION).inc()
+        if settled:
+            return rewritten
+
+
 class Worker:
     """One QueueManager with the API's jobs, on `connection`, working on `db`."""
 
@@ -55,18 +69,26 @@ class Worker:
         self.manager = QueueManager(Queries(AsyncpgDriver(connection)))
         self.heartbeat = timedelta(seconds=settings.job_heartbeat_s)
 
-        @self.manager.entrypoint(
-            jobs.PURGE_PROJECT,
-            on_failure="hold",
-            executor_factory=lambda parameters: DatabaseRetryEntrypointExecutor(
-                parameters, max_attempts=settings.job_attempts
-            ),
-        )
         async def purge(job: Job) -> None:
             assert job.payload is not None
             project = uuid.UUID(bytes=job.payload)
-            steps = await purge_project(db, project, batch=settings.purge_batch)
+            steps = await purge_project(db, project, batch=settings.job_batch)
             log.info("project %s purged in %d steps", project, steps)
+
+        async def settle(job: Job) -> None:
+            assert job.payload is not None
+            session = uuid.UUID(bytes=job.payload)
+            rewritten = await settle_session(db, session, batch=settings.job_batch)
+            log.info("session %s settled: %d published outputs rewritten", session, rewritten)
+
+        for kind, work in ((jobs.PURGE_PROJECT, purge), (jobs.SETTLE_SESSION, settle)):
+            self.manager.entrypoint(
+                kind,
+                on_failure="hold",
+                executor_factory=lambda parameters: DatabaseRetryEntrypointExecutor(
+                    parameters, max_attempts=settings.job_attempts
+                ),
+            )(work)
 
     async def run(self) -> None:
         """Works until stopped. It looks for jobs when told of one (NOTIFY) and at least

@@ -66,7 +66,7 @@ def test_deployment_variables_are_read_with_api_names() -> None:
         ({"VESPER_POOL_MODE": "statement"}, "VESPER_POOL_MODE must be"),
         ({"DATABASE_REPLICA_URLS": "postgresql://r/x"}, "needs DATABASE_URL"),
         ({"DATABASE_URL": "postgresql://db/x", "DATABASE_REPLICA_URLS": "mysql://r/x"}, "must"),
-        ({"VESPER_PURGE_BATCH": "0"}, "VESPER_PURGE_BATCH must be at least 1, got '0'"),
+        ({"VESPER_JOB_BATCH": "0"}, "VESPER_JOB_BATCH must be at least 1, got '0'"),
         ({"VESPER_JOB_HEARTBEAT_S": "-5"}, "VESPER_JOB_HEARTBEAT_S must be at least 1"),
         ({"VESPER_JOB_ATTEMPTS": "0"}, "VESPER_JOB_ATTEMPTS must be at least 1"),
         ({"VESPER_JOB_ATTEMPTS": "many"}, "VESPER_JOB_ATTEMPTS must be a whole number"),

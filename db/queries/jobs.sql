@@ -70,3 +70,8 @@ WITH gone AS (
     RETURNING 1
 )
 SELECT count(*) FROM gone
+
+-- name: settle_step
+-- One step of settling session $1's published_outputs rows (migration 0018): up to $2
+-- walked, those with stale copies rewritten; how many, and whether the session is settled.
+SELECT rewritten, settled FROM vesper_settle_step($1::uuid, $2::int)

@@ -37,21 +37,27 @@ CROSS JOIN LATERAL (
     SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
            o.is_starred, o.is_approved, o.created_at
     FROM (
-        SELECT po.output_id, po.created_at
-        FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
-        CROSS JOIN unnest($3::text[]) AS f (file_type)
-        CROSS JOIN LATERAL (
-            SELECT po.output_id, po.created_at
-            FROM published_outputs po
-            WHERE po.project_id = parent.id AND po.is_private = v.is_private
-              AND po.file_type = f.file_type
-              AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
-              AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
-            ORDER BY po.created_at DESC, po.output_id DESC
-            LIMIT $8::int
-        ) po
-        ORDER BY po.created_at DESC, po.output_id DESC
-        LIMIT $8
+        (SELECT po.output_id, po.created_at
+         FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+         CROSS JOIN unnest($3::text[]) AS f (file_type)
+         CROSS JOIN LATERAL (
+             SELECT po.output_id, po.created_at
+             FROM published_outputs po
+             WHERE po.project_id = parent.id AND po.is_private = v.is_private
+               AND po.file_type = f.file_type
+               AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
+               AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
+             ORDER BY po.created_at DESC, po.output_id DESC
+             LIMIT $8::int
+         ) po
+         WHERE NOT EXISTS (SELECT FROM vesper_settling_sessions x WHERE x.project_id = parent.id)
+         ORDER BY po.created_at DESC, po.output_id DESC
+         LIMIT $8)
+        UNION ALL
+        SELECT g.output_id, g.created_at
+        FROM vesper_gallery_settling_forward(parent.id, vesper_session_privacies(a.viewer_role),
+                                             $3, $4, $5, $6, $7, $8) g
+        WHERE EXISTS (SELECT FROM vesper_settling_sessions x WHERE x.project_id = parent.id)
     ) po
     JOIN outputs o ON o.id = po.output_id
     ORDER BY o.created_at DESC, o.id DESC
@@ -68,21 +74,27 @@ CROSS JOIN LATERAL (
     SELECT o.id, o.generation_id, o.file_url, o.file_type, o.width, o.height, o.duration,
            o.is_starred, o.is_approved, o.created_at
     FROM (
-        SELECT po.output_id, po.created_at
-        FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
-        CROSS JOIN unnest($3::text[]) AS f (file_type)
-        CROSS JOIN LATERAL (
-            SELECT po.output_id, po.created_at
-            FROM published_outputs po
-            WHERE po.project_id = parent.id AND po.is_private = v.is_private
-              AND po.file_type = f.file_type
-              AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
-              AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
-            ORDER BY po.created_at, po.output_id
-            LIMIT $8::int
-        ) po
-        ORDER BY po.created_at, po.output_id
-        LIMIT $8
+        (SELECT po.output_id, po.created_at
+         FROM unnest(vesper_session_privacies(a.viewer_role)) AS v (is_private)
+         CROSS JOIN unnest($3::text[]) AS f (file_type)
+         CROSS JOIN LATERAL (
+             SELECT po.output_id, po.created_at
+             FROM published_outputs po
+             WHERE po.project_id = parent.id AND po.is_private = v.is_private
+               AND po.file_type = f.file_type
+               AND (po.created_at, po.output_id) < ($4::timestamp, $5::uuid)
+               AND (po.created_at, po.output_id) > ($6::timestamp, $7::uuid)
+             ORDER BY po.created_at, po.output_id
+             LIMIT $8::int
+         ) po
+         WHERE NOT EXISTS (SELECT FROM vesper_settling_sessions x WHERE x.project_id = parent.id)
+         ORDER BY po.created_at, po.output_id
+         LIMIT $8)
+        UNION ALL
+        SELECT g.output_id, g.created_at
+        FROM vesper_gallery_settling_backward(parent.id, vesper_session_privacies(a.viewer_role),
+                                             $3, $4, $5, $6, $7, $8) g
+        WHERE EXISTS (SELECT FROM vesper_settling_sessions x WHERE x.project_id = parent.id)
     ) po
     JOIN outputs o ON o.id = po.output_id
     ORDER BY o.created_at, o.id

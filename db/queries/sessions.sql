@@ -80,6 +80,43 @@ SET (name, is_private, updated_at) = (
 WHERE s.id = $1::uuid
 
 -- name: delete_session
--- Session $1 and, by cascade, its generations and outputs.
-DELETE FROM sessions
-WHERE id = $1::uuid
+-- Session $1 and, by cascade, its generations and outputs, when it holds at most
+-- vesper_inline_rows() generations and as many published outputs (migration 0018); whether
+-- it did.
+WITH small AS (
+    SELECT s.id
+    FROM sessions s
+    WHERE s.id = $1::uuid
+      AND (SELECT count(*) FROM (SELECT FROM generations g WHERE g.session_id = s.id
+                                 LIMIT vesper_inline_rows() + 1) few) <= vesper_inline_rows()
+      AND (SELECT count(*) FROM (SELECT FROM published_outputs po WHERE po.session_id = s.id
+                                 LIMIT vesper_inline_rows() + 1) few) <= vesper_inline_rows()
+), gone AS (
+    DELETE FROM sessions s USING small WHERE s.id = small.id
+    RETURNING 1
+)
+SELECT count(*) > 0 FROM gone
+
+-- name: hide_session
+-- Session $1 moved into a new project of the same owner recorded for deletion (migration
+-- 0016), hidden from everyone at once; returns that project's id, for its purge. The move
+-- leaves its old project reading it session by session until the purge has deleted its
+-- rows (migration 0018).
+WITH target AS (
+    SELECT s.id, p.owner_id
+    FROM sessions s
+    JOIN projects p ON p.id = s.project_id
+    WHERE s.id = $1::uuid
+), holder AS (
+    INSERT INTO projects (id, name, owner_id, is_shared, created_at, updated_at)
+    SELECT gen_random_uuid(), 'deleted session ' || target.id, target.owner_id, false,
+           (now() AT TIME ZONE 'UTC')::timestamp(3), (now() AT TIME ZONE 'UTC')::timestamp(3)
+    FROM target
+    RETURNING id
+), recorded AS (
+    INSERT INTO vesper_project_deletions (project_id)
+    SELECT id FROM holder
+), moved AS (
+    UPDATE sessions s SET project_id = holder.id FROM holder WHERE s.id = $1::uuid
+)
+SELECT id FROM holder

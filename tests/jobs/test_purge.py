@@ -120,7 +120,7 @@ async def test_no_viewer_sees_a_deleted_project_while_the_worker_purges_it(
     a generation the test holds locked until a reader has read while the project's rows are
     certainly there."""
     working = replace(
-        settings, worker=True, purge_batch=20, job_heartbeat_s=2, database_direct_url=db_url
+        settings, worker=True, job_batch=20, job_heartbeat_s=2, database_direct_url=db_url
     )
     blocker = await asyncpg.connect(db_url)
     try:
@@ -235,7 +235,7 @@ async def test_a_worker_killed_mid_purge_leaves_the_rest_to_the_next_one(
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
-        "VESPER_PURGE_BATCH": "5",
+        "VESPER_JOB_BATCH": "5",
         "VESPER_JOB_HEARTBEAT_S": "2",
     }
     for name in ("DATABASE_DIRECT_URL", "DATABASE_REPLICA_URLS", "VESPER_POOL_MODE"):

@@ -1,0 +1,279 @@
+"""Big sessions made private or public, moved or deleted in bounded time (migrations 0017 and
+0018, jobs/worker.py): from the write's commit every viewer reads exactly what the rules
+say — the gallery walked whole both ways, the card figures, node lookups — while the
+session's published_outputs rows still hold the old copies; the settle job then rewrites
+them in steps (a walk that starts again when the session changes again, an output published
+meanwhile copying the current values itself) and leaves no drift; a deleted big session is
+hidden at once and purged by the queue."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from db import jobs, stats
+from domain.vocabulary import NodeType
+from resolvers.ids import encode
+from settings import Settings
+from tests.support import factories as f
+from tests.support import writes as w
+from tests.support.drift import drift
+from tests.support.graphql import gql
+from tests.support.jobs import drain
+
+GENERATIONS = 300  # in the big session: three images and a video each, 1,200 outputs
+BIG_URL = "https://cdn.example/big/"
+
+# Completed generations in bulk (the triggers keep the index tables), their outputs
+# interleaved in time with the world's own.
+FILL = f"""
+WITH g AS (
+    INSERT INTO generations (id, session_id, user_id, model_id, prompt, parameters, status,
+                             created_at)
+    SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'm', 'bulk ' || n, '{{}}'::jsonb,
+           'completed', '2025-12-31 23:59'::timestamp + n * interval '1 second'
+    FROM generate_series(1, $3::int) AS n
+    RETURNING id, created_at
+)
+INSERT INTO outputs (id, generation_id, file_url, file_type, created_at)
+SELECT gen_random_uuid(), g.id, '{BIG_URL}' || g.id || '-' || k,
+       CASE WHEN k = 4 THEN 'video' ELSE 'image' END, g.created_at + k * interval '1 ms'
+FROM g CROSS JOIN generate_series(1, 4) AS k
+"""
+
+# What a viewer must see of project $1 (the owner: $2), from the base tables alone.
+VISIBLE = """
+SELECT o.id, o.file_type, o.file_url, o.created_at, g.created_at AS generation_created_at
+FROM sessions s
+JOIN generations g ON g.session_id = s.id AND g.status = 'completed'
+JOIN outputs o ON o.generation_id = g.id
+WHERE s.project_id = $1 AND (NOT s.is_private OR $2)
+"""
+
+GALLERY = """
+query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $type: FileType) {
+  project(id: $id) {
+    sessionCount thumbnailUrl lastActivityAt
+    outputs(first: $first, after: $after, last: $last, before: $before, fileType: $type) {
+      edges { node { id } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}"""
+CARDS = (
+    "{ projects(first: 100) { edges { node { id sessionCount thumbnailUrl lastActivityAt } } } }"
+)
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+PAGE = 100
+
+
+async def _walk(
+    client: httpx.AsyncClient, project: str, bearer: str, *, backward: bool, type: str | None
+) -> list[str] | None:
+    """The gallery's ids newest first, walked whole one way; None when the project is not
+    visible."""
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        size = {"last": PAGE, "before": cursor} if backward else {"first": PAGE, "after": cursor}
+        body = await gql(client, GALLERY, {"id": project, "type": type, **size}, bearer=bearer)
+        if body["data"]["project"] is None:
+            return None
+        page = body["data"]["project"]["outputs"]
+        found = [edge["node"]["id"] for edge in page["edges"]]
+        ids = found + ids if backward else ids + found
+        info = page["pageInfo"]
+        if not (info["hasPreviousPage"] if backward else info["hasNextPage"]):
+            return ids
+        cursor = info["startCursor"] if backward else info["endCursor"]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat(timespec="milliseconds") + "+00:00"
+
+
+async def _expected(conn: f.Conn, project: uuid.UUID, owner: bool) -> dict[str, Any]:
+    rows = await conn.fetch(VISIBLE, project, owner)
+    newest = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    images = [r for r in rows if r["file_type"] == "image"]
+    thumbnail = max(
+        images, key=lambda r: (r["generation_created_at"], r["created_at"], r["id"]), default=None
+    )
+    sessions = "SELECT count(*) FROM sessions WHERE project_id = $1 AND (NOT is_private OR $2)"
+    return {
+        "all": [encode(NodeType.OUTPUT, r["id"]) for r in newest],
+        "images": [encode(NodeType.OUTPUT, r["id"]) for r in newest if r["file_type"] == "image"],
+        "card": {
+            "sessionCount": await conn.fetchval(sessions, project, owner),
+            "thumbnailUrl": None if thumbnail is None else thumbnail["file_url"],
+            "lastActivityAt": _iso(max((r["created_at"] for r in rows), default=None)),
+        },
+    }
+
+
+async def exact_for_everyone(
+    client: httpx.AsyncClient, conn: f.Conn, world: w.World, project: uuid.UUID
+) -> None:
+    """Every kind of viewer reads of `project` exactly what the base tables say they may:
+    the gallery walked both ways (and images only), the card, the project's figures."""
+    project_id = encode(NodeType.PROJECT, project)
+    owner_id = await conn.fetchval("SELECT owner_id FROM projects WHERE id = $1", project)
+    for kind in w.KINDS:
+        bearer = world.bearer[kind]
+        cards = await gql(client, CARDS, bearer=bearer)
+        listed = {e["node"]["id"]: e["node"] for e in cards["data"]["projects"]["edges"]}
+        forward = await _walk(client, project_id, bearer, backward=False, type=None)
+        if forward is None:
+            assert project_id not in listed, kind
+            continue
+        expected = await _expected(conn, project, world.people[kind] == owner_id)
+        assert forward == expected["all"], kind
+        assert await _walk(client, project_id, bearer, backward=True, type=None) == forward
+        images = await _walk(client, project_id, bearer, backward=False, type="IMAGE")
+        assert images == expected["images"], kind
+        if project_id in listed:
+            assert {k: v for k, v in listed[project_id].items() if k != "id"} == expected["card"]
+        body = await gql(client, GALLERY, {"id": project_id, "first": 1}, bearer=bearer)
+        figures = {k: v for k, v in body["data"]["project"].items() if k != "outputs"}
+        assert figures == expected["card"], kind
+
+
+async def _big(conn: f.Conn, world: w.World) -> uuid.UUID:
+    session = world.public.session
+    await conn.execute(FILL, session, world.people["owner"], GENERATIONS)
+    return session
+
+
+async def _settling(conn: f.Conn) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await conn.fetch("SELECT project_id, session_id FROM vesper_settling_sessions")
+    return sorted((row["project_id"], row["session_id"]) for row in rows)
+
+
+async def _stale(conn: f.Conn, session: uuid.UUID) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM published_outputs po JOIN sessions s ON s.id = po.session_id"
+        " WHERE s.id = $1 AND (po.project_id, po.is_private) <> (s.project_id, s.is_private)",
+        session,
+    )
+    return count
+
+
+async def settled(conn: f.Conn) -> None:
+    """No settling left, the index tables and read model exact, the queue empty."""
+    assert await _settling(conn) == []
+    assert await conn.fetchval("SELECT count(*) FROM vesper_settle_walks") == 0
+    assert await drift(conn) == []
+    assert (await stats.repair(conn, dry_run=True)).drifted == 0
+    assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
+
+
+async def _toggle(client: httpx.AsyncClient, world: w.World, private: bool) -> None:
+    variables = {"input": {"id": world.public.ids()["session"], "isPrivate": private}}
+    body = await w.mutate(client, w.UPDATE_SESSION, variables, world.bearer["owner"])
+    assert "errors" not in body, body
+
+
+async def test_a_big_session_changes_privacy_at_once_and_settles_in_the_background(
+    client: httpx.AsyncClient, conn: f.Conn, settings: Settings
+) -> None:
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    await exact_for_everyone(client, conn, world, world.project)
+
+    for private in (True, False):
+        await _toggle(client, world, private)
+        # Nothing rewritten in the write's transaction: the project reads session by session.
+        assert await _stale(conn, session) == GENERATIONS * 4 + 1
+        assert await _settling(conn) == [(world.project, session)]
+        queued = "SELECT entrypoint, payload FROM pgqueuer WHERE status = 'queued'"
+        assert [tuple(row) for row in await conn.fetch(queued)] == [
+            (jobs.SETTLE_SESSION, session.bytes)
+        ]
+        await exact_for_everyone(client, conn, world, world.project)
+        await drain(settings)
+        assert await _stale(conn, session) == 0
+        await settled(conn)
+        await exact_for_everyone(client, conn, world, world.project)
+
+
+async def test_the_walk_starts_again_when_the_session_changes_again(conn: f.Conn) -> None:
+    """Steps of 100 rows: three, then the session is made public again and an output is
+    published in it; the walk starts over, rewrites back exactly the 300 rows it had
+    rewritten, and leaves everything exact."""
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    await conn.execute("UPDATE sessions SET is_private = true WHERE id = $1", session)
+    for _ in range(3):
+        assert await jobs.settle_step(conn, session, batch=100) == (100, False)
+    assert await _stale(conn, session) == GENERATIONS * 4 + 1 - 300
+
+    await conn.execute("UPDATE sessions SET is_private = false WHERE id = $1", session)
+    late = await f.generation(conn, session, world.people["owner"])
+    await f.output(conn, late)
+    assert await _stale(conn, session) == 300
+    rewritten, steps = 0, 0
+    while True:
+        count, done = await jobs.settle_step(conn, session, batch=100)
+        rewritten, steps = rewritten + count, steps + 1
+        if done:
+            break
+    assert rewritten == 300
+    assert steps == -(-(GENERATIONS * 4 + 2) // 100)
+    await conn.execute("DELETE FROM pgqueuer")  # the jobs the trigger queued: run by hand here
+    await settled(conn)
+
+
+async def test_a_big_session_moved_to_another_project_moves_at_once(
+    client: httpx.AsyncClient, conn: f.Conn, settings: Settings
+) -> None:
+    """The existing application moving a session (no API does): the project it left stops
+    showing it and the project it joined shows it, from the commit."""
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    other = await f.project(conn, world.people["owner"], "Other", shared=True)
+    await f.output(
+        conn, await f.generation(conn, await f.session(conn, other), world.people["owner"])
+    )
+    await conn.execute("UPDATE sessions SET project_id = $1 WHERE id = $2", other, session)
+    assert await _settling(conn) == sorted([(world.project, session), (other, session)])
+    for project in (world.project, other):
+        await exact_for_everyone(client, conn, world, project)
+    await drain(settings)
+    await settled(conn)
+    for project in (world.project, other):
+        await exact_for_everyone(client, conn, world, project)
+
+
+async def test_a_big_session_deleted_is_hidden_at_once_and_purged_by_the_queue(
+    client: httpx.AsyncClient, conn: f.Conn, settings: Settings
+) -> None:
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    ids = [world.public.ids()["session"], world.public.ids()["output"]]
+    body = await w.mutate(
+        client, w.DELETE_SESSION, {"input": {"id": ids[0]}}, world.bearer["editor"]
+    )
+    assert body["data"] == {"deleteSession": {"deletedId": ids[0]}}, body
+    # Still there, in a project of the owner's recorded for deletion, seen by nobody.
+    assert await conn.fetchval("SELECT count(*) FROM generations WHERE session_id = $1", session)
+    await exact_for_everyone(client, conn, world, world.project)
+    for kind in w.KINDS:
+        assert (await gql(client, NODES, {"ids": ids}, bearer=world.bearer[kind]))["data"] == {
+            "nodes": [None, None]
+        }
+        cards = await gql(client, CARDS, bearer=world.bearer[kind])
+        listed = [e["node"]["id"] for e in cards["data"]["projects"]["edges"]]
+        assert listed == [world.project_id], kind  # not the project holding the session
+    others = await w.digest(conn)
+    await drain(settings)
+    assert await conn.fetchval("SELECT count(*) FROM sessions WHERE id = $1", session) == 0
+    assert await conn.fetchval("SELECT count(*) FROM vesper_project_deletions") == 0
+    assert await conn.fetchval("SELECT count(*) FROM projects") == 1
+    left = "SELECT count(*) FROM generations g JOIN sessions s ON s.id = g.session_id"
+    assert await conn.fetchval(left) == 2  # the private session's
+    await settled(conn)
+    await exact_for_everyone(client, conn, world, world.project)
+    after = await w.digest(conn)
+    assert after["project_members"] == others["project_members"]
