@@ -44,6 +44,7 @@ import asyncpg
 
 from auth import tokens
 from db import jobs, stats
+from db.keyset import Keyset
 from db.sql import load_queries
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
@@ -56,8 +57,10 @@ from .options import DEFAULT_OUT
 from .report import machine
 
 Say = Callable[[str], None]
+Issue = Callable[[uuid.UUID], str]  # a bearer token for a profile
 
 _Q = load_queries("bigwrites", QUERIES)
+_OUTPUTS = load_queries("outputs")
 SIZES = (125_000, 500_000, 2_000_000)  # published outputs of the big session
 IMAGES = 4  # outputs per generation
 FILL_BATCH = 50_000  # generations per statement of the fill
@@ -77,6 +80,14 @@ READ = """query($id: ID!) {
   project(id: $id) { outputs(first: 40) { edges { node { id fileUrl createdAt } } } }
 }"""
 NEIGHBOUR = 4_000
+# What the VIEWER member reads of the big project while its session settles
+GALLERY = """query($id: ID!) {
+  project(id: $id) {
+    sessionCount thumbnailUrl lastActivityAt
+    outputs(first: 40) { edges { node { id fileUrl createdAt } } }
+  }
+}"""
+TOGGLES = 10  # rounds of private then public, timed one by one
 IDLE_READS_S = 3.0  # reads timed before a project's deletion, to set the purge's against
 
 
@@ -139,16 +150,18 @@ async def _send(
 
 
 async def _measure_size(
-    url: str, base: str, owner: uuid.UUID, bearer: str, size: int, neighbour: str, say: Say
+    url: str, base: str, owner: uuid.UUID, issue: Issue, size: int, neighbour: str, say: Say
 ) -> dict[str, Any]:
     say(f"{size:,} outputs: filling")
     big = await _build(url, owner, size)
     published, fill_s = big.published, big.fill_s
     say(f"{size:,} outputs: {published:,} published, filled in {fill_s:.0f} s")
+    bearer = issue(owner)
     session_id = encode(NodeType.SESSION, big.session)
     project_id = encode(NodeType.PROJECT, big.project)
     writes: list[dict[str, Any]] = []
     read_ms: dict[str, Any] = {}
+    explain: dict[str, Any] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
 
         async def write(name: str, query: str, variables: Any) -> str:
@@ -157,10 +170,22 @@ async def _measure_size(
             say(f"{size:,} outputs: {name:<16} {ms:9,.0f} ms  {outcome}")
             return outcome
 
-        private = {"input": {"id": session_id, "isPrivate": True}}
-        if await write("make private", UPDATE_SESSION, private) == "ok":
-            public = {"input": {"id": session_id, "isPrivate": False}}
-            await write("make public", UPDATE_SESSION, public)
+        for _ in range(TOGGLES):
+            for private in (True, False):
+                name = "make private" if private else "make public"
+                variables = {"input": {"id": session_id, "isPrivate": private}}
+                await write(name, UPDATE_SESSION, variables)
+        settling = await _explain_gallery(url, big)
+        say(f"{size:,} outputs: member's gallery page while settling: {settling}")
+        member_reads = _Reads(http, base, issue(big.member), {"id": project_id}, GALLERY)
+        started = time.perf_counter()
+        during_settle = await member_reads.timed(_drained(url))
+        ms = (time.perf_counter() - started) * 1000
+        writes.append({"write": "settle (worker)", "ms": round(ms, 1), "outcome": "ok"})
+        say(f"{size:,} outputs: {'settle (worker)':<16} {ms:9,.0f} ms  after the last toggle")
+        settled = await _explain_gallery(url, big)
+        explain = {"settling": settling, "settled": settled}
+        read_ms["member_gallery_during_settle"] = _summary(during_settle)
         await write(
             "remove member",
             REMOVE_MEMBER,
@@ -170,7 +195,7 @@ async def _measure_size(
             say(f"{size:,} outputs: filling again for the project's deletion")
             big = await _build(url, owner, size)
             project_id = encode(NodeType.PROJECT, big.project)
-        reads = _Reads(http, base, bearer, {"id": neighbour})
+        reads = _Reads(http, base, bearer, {"id": neighbour}, READ)
         idle = await reads.timed(asyncio.sleep(IDLE_READS_S))
         if await write("delete project", DELETE_PROJECT, {"input": {"id": project_id}}) == "ok":
             started = time.perf_counter()
@@ -179,13 +204,15 @@ async def _measure_size(
             writes.append({"write": "purge (worker)", "ms": round(ms, 1), "outcome": "ok"})
             say(f"{size:,} outputs: {'purge (worker)':<16} {ms:9,.0f} ms  after the deletion")
             say(f"{size:,} outputs: reads p50/p95 {_p(idle)} ms before, {_p(purging)} during")
-            read_ms = {"before": _summary(idle), "during_purge": _summary(purging)}
+            read_ms |= {"before": _summary(idle), "during_purge": _summary(purging)}
     return {
         "outputs": size,
         "published": published,
         "fill_s": round(fill_s, 1),
         "writes": writes,
+        "write_ms": _by_write(writes),
         "reads_ms": read_ms,
+        "member_gallery_explain": explain,
     }
 
 
@@ -197,6 +224,7 @@ class _Reads:
     base: str
     bearer: str
     variables: dict[str, Any]
+    query: str
 
     async def timed(self, meanwhile: Awaitable[Any]) -> list[float]:
         """The reads' times in ms until `meanwhile` is done; a read that fails raises."""
@@ -204,7 +232,9 @@ class _Reads:
         times: list[float] = []
         try:
             while not other.done():
-                ms, outcome = await _send(self.http, self.base, self.bearer, READ, self.variables)
+                ms, outcome = await _send(
+                    self.http, self.base, self.bearer, self.query, self.variables
+                )
                 if outcome != "ok":
                     raise BenchError(f"a read during the big writes failed: {outcome}")
                 times.append(ms)
@@ -212,6 +242,39 @@ class _Reads:
         finally:
             other.cancel()
         return times
+
+
+def _by_write(writes: list[dict[str, Any]]) -> dict[str, dict[str, float | int]]:
+    """p50/p95/p99 and the greatest time of each write that succeeded, by name."""
+    names = dict.fromkeys(w["write"] for w in writes if w["outcome"] == "ok")
+    by_write = {}
+    for name in names:
+        times = [w["ms"] for w in writes if w["write"] == name and w["outcome"] == "ok"]
+        by_write[name] = {**_summary(times), "max": max(times)}
+    return by_write
+
+
+async def _explain_gallery(url: str, big: _Big) -> dict[str, float]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the VIEWER member's first gallery page of the big
+    project, the statement the server runs: buffers touched and execution time."""
+    conn = await asyncpg.connect(url)
+    try:
+        plan = await conn.fetchval(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_OUTPUTS['gallery_page_forward']}",
+            big.member,
+            [big.project],
+            ["image", "video"],
+            *Keyset(forward=True, limit=41).bounds(),
+            41,
+        )
+    finally:
+        await conn.close()
+    top = json.loads(plan)[0]
+    node = top["Plan"]
+    return {
+        "buffers": node["Shared Hit Blocks"] + node["Shared Read Blocks"],
+        "ms": round(top["Execution Time"], 2),
+    }
 
 
 def _summary(times: list[float]) -> dict[str, float | int]:
@@ -252,13 +315,16 @@ async def measure(server_url: str, options: BigWritesOptions, say: Say) -> dict[
         finally:
             await conn.close()
         secret = secrets.token_urlsafe(32)
-        bearer = tokens.issue(owner, secret=secret)
+
+        def issue(profile: uuid.UUID) -> str:
+            return tokens.issue(profile, secret=secret)
+
         neighbour = encode(NodeType.PROJECT, (await _build(url, owner, NEIGHBOUR)).project)
         sizes = []
         async with serving(ServerConfig(url, secret, "read_model", worker=True)) as served:
             for size in options.sizes:
                 sizes.append(
-                    await _measure_size(url, served.base, owner, bearer, size, neighbour, say)
+                    await _measure_size(url, served.base, owner, issue, size, neighbour, say)
                 )
         return {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -276,17 +342,34 @@ def table(report: dict[str, Any]) -> list[str]:
     for write in names:
         cells = []
         for s in sizes:
-            found = next((w for w in s["writes"] if w["write"] == write), None)
-            cell = "-" if found is None else f"{found['ms']:,.0f} ms {found['outcome']}"
+            found = [w for w in s["writes"] if w["write"] == write]
+            summary = s["write_ms"].get(write)
+            if not found:
+                cell = "-"
+            elif len(found) > 1 and summary is not None:
+                cell = f"p50 {summary['p50']:,.0f} p95 {summary['p95']:,.0f} ms ({len(found)})"
+            else:
+                cell = f"{found[0]['ms']:,.0f} ms {found[0]['outcome']}"
             cells.append(f"{cell:>32}")
         lines.append(write.ljust(16) + "".join(cells))
-    for when, label in (("before", "reads before"), ("during_purge", "reads in purge")):
+    for when, label in (
+        ("member_gallery_during_settle", "reads in settle"),
+        ("before", "reads before"),
+        ("during_purge", "reads in purge"),
+    ):
         cells = []
         for s in sizes:
             read = s["reads_ms"].get(when)
             cell = "-" if read is None else f"p50 {read['p50']:.1f} p95 {read['p95']:.1f} ms"
             cells.append(f"{cell:>32}")
         lines.append(label.ljust(16) + "".join(cells))
+    for when in ("settling", "settled"):
+        cells = []
+        for s in sizes:
+            plan = s.get("member_gallery_explain", {}).get(when)
+            cell = "-" if plan is None else f"{plan['buffers']:,} buffers {plan['ms']:.1f} ms"
+            cells.append(f"{cell:>32}")
+        lines.append(f"page {when}".ljust(16) + "".join(cells))
     return lines
 
 
