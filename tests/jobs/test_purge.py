@@ -36,7 +36,7 @@ from tests.support import writes as w
 from tests.support.app import app_client
 from tests.support.drift import drift
 from tests.support.graphql import gql
-from tests.support.jobs import drain
+from tests.support.jobs import drain, run_command
 
 GENERATIONS = 400  # in the deleted project's public session, four images each
 
@@ -259,21 +259,12 @@ async def test_a_worker_killed_mid_purge_leaves_the_rest_to_the_next_one(
     status = await conn.fetchval("SELECT status::text FROM pgqueuer")
     assert status == "picked"  # its worker is dead; its heartbeat will go stale
 
-    code, _, err = await _run(env, vesper, "worker", "--drain")
+    code, _, err = await run_command(env, vesper, "worker", "--drain")
     assert code == 0, err
     await _purged(conn, world)
     assert await _untouched(conn, other) == before
-    code, out, err = await _run(env, vesper, "jobs")
+    code, out, err = await run_command(env, vesper, "jobs")
     assert (code, out) == (0, "no job waiting or running\n"), err
-
-
-async def _run(env: dict[str, str], *argv: str) -> tuple[int | None, str, str]:
-    """A command to its end (two minutes at most): its exit code, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_the_queue_shows_in_metrics_and_vesper_jobs(

@@ -8,20 +8,31 @@ hidden at once and purged by the queue."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+import time
 import uuid
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from bench import QUERIES
 from db import jobs, stats
+from db.sql import load_queries
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from settings import Settings
 from tests.support import factories as f
 from tests.support import writes as w
+from tests.support.app import app_client
 from tests.support.drift import drift
 from tests.support.graphql import gql
-from tests.support.jobs import drain
+from tests.support.jobs import drain, run_command
 
 GENERATIONS = 300  # in the big session: three images and a video each, 1,200 outputs
 BIG_URL = "https://cdn.example/big/"
@@ -277,3 +288,155 @@ async def test_a_big_session_deleted_is_hidden_at_once_and_purged_by_the_queue(
     await exact_for_everyone(client, conn, world, world.project)
     after = await w.digest(conn)
     assert after["project_members"] == others["project_members"]
+
+
+BIG = 200_000  # published outputs of the big session under load (the benchmark goes to 2M)
+UNDER_LOAD = """query($project: ID!, $ids: [ID!]!) {
+  projects(first: 100) { edges { node { id sessionCount thumbnailUrl lastActivityAt } } }
+  project(id: $project) {
+    sessionCount thumbnailUrl lastActivityAt
+    outputs(first: 40) { edges { node { id fileUrl } } }
+  }
+  nodes(ids: $ids) { id }
+}"""
+_BIG_ROWS = "SELECT g.id AS generation, o.id AS output FROM generations g JOIN outputs o ON o.generation_id = g.id WHERE g.session_id = $1 LIMIT 1"  # noqa: E501
+
+
+async def _fill_big(conn: f.Conn, world: w.World) -> uuid.UUID:
+    """A public session of BIG outputs in Studio, written set-based as the triggers would
+    (the benchmark's fill), with the read-model row recomputed."""
+    queries = load_queries("bigwrites", QUERIES)
+    session = await f.session(conn, world.project, "Big")
+    await conn.execute("SET session_replication_role = replica")
+    try:
+        for first in range(1, BIG // 4 + 1, 50_000):
+            await conn.execute(
+                queries["bigwrites_fill"], session, world.project, 50_000,
+                world.people["owner"], first,
+            )  # fmt: skip
+    finally:
+        await conn.execute("SET session_replication_role = origin")
+    await conn.execute(queries["bigwrites_refresh"], world.project)
+    await conn.execute("ANALYZE")
+    return session
+
+
+@pytest.mark.slow  # 200k outputs, a real worker settling and purging them under load
+async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
+    conn: f.Conn, settings: Settings, db_url: str
+) -> None:
+    """Readers of every kind read the projects page, Studio's card figures and gallery and
+    node lookups of the big session without pause, while the owner makes the session
+    private, public, private again, then deletes it, and the app's worker settles and
+    purges. Every read that starts after a hiding write's response shows nothing of the
+    session to anyone but the owner (its figures are those of the project without it);
+    no read fails; afterwards the session's rows are gone and nothing drifted."""
+    world = await w.build_world(conn)
+    # As in production: the differential mode's second execution would read a later state.
+    working = replace(
+        settings, worker=True, job_heartbeat_s=2, database_direct_url=db_url, execution="compiled"
+    )
+    async with app_client(working) as client:
+        without = {}
+        for kind in w.KINDS:
+            body = await gql(client, GALLERY, {"id": world.project_id, "first": 1},
+                             bearer=world.bearer[kind])  # fmt: skip
+            without[kind] = {k: v for k, v in body["data"]["project"].items() if k != "outputs"}
+        session = await _fill_big(conn, world)
+        row = await conn.fetchrow(_BIG_ROWS, session)
+        assert row is not None
+        ids = [
+            encode(NodeType.SESSION, session),
+            encode(NodeType.GENERATION, row["generation"]),
+            encode(NodeType.OUTPUT, row["output"]),
+        ]
+        variables = {"project": world.project_id, "ids": ids}
+        hidden_since: list[float | None] = [None]
+        done = asyncio.Event()
+        checked: dict[str, int] = dict.fromkeys(w.KINDS, 0)
+
+        async def read(kind: str) -> int:
+            reads = 0
+            while not done.is_set():
+                started = time.monotonic()
+                body = await gql(client, UNDER_LOAD, variables, bearer=world.bearer[kind])
+                assert "errors" not in body, (kind, body)
+                since = hidden_since[0]
+                reads += 1
+                if kind == "owner" or since is None or started < since:
+                    continue
+                project = body["data"]["project"]
+                shown = [e["node"]["fileUrl"] for e in project["outputs"]["edges"]]
+                assert not [url for url in shown if "/big/" in url], kind
+                assert body["data"]["nodes"] == [None, None, None], kind
+                assert {k: v for k, v in project.items() if k != "outputs"} == without[kind]
+                cards = {e["node"]["id"]: e["node"] for e in body["data"]["projects"]["edges"]}
+                card = {k: v for k, v in cards[world.project_id].items() if k != "id"}
+                assert card == without[kind], kind
+                checked[kind] += 1
+            return reads
+
+        async def change(document: str, variables: dict[str, Any], hides: bool) -> None:
+            if not hides:
+                hidden_since[0] = None  # a change that reveals may show progressively
+            body = await w.mutate(client, document, variables, world.bearer["owner"])
+            assert "errors" not in body, body
+            if hides:
+                hidden_since[0] = time.monotonic()
+            await asyncio.sleep(1.5)
+
+        readers = [asyncio.create_task(read(kind)) for kind in w.KINDS]
+        try:
+            toggle = {"input": {"id": ids[0], "isPrivate": True}}
+            await change(w.UPDATE_SESSION, toggle, hides=True)
+            assert await _settling(conn), "settled already: the window was not read"
+            reveal = {"input": {"id": ids[0], "isPrivate": False}}
+            await change(w.UPDATE_SESSION, reveal, hides=False)
+            await change(w.UPDATE_SESSION, toggle, hides=True)
+            await change(w.DELETE_SESSION, {"input": {"id": ids[0]}}, hides=True)
+            deadline = time.monotonic() + 300
+            while await conn.fetchval("SELECT count(*) FROM pgqueuer"):
+                assert time.monotonic() < deadline, "the queue did not drain in 300 s"
+                await asyncio.sleep(0.2)
+        finally:
+            done.set()
+            counts = await asyncio.gather(*readers)
+    assert all(counts), counts
+    assert all(n for kind, n in checked.items() if kind != "owner"), checked
+    assert await conn.fetchval("SELECT count(*) FROM sessions WHERE id = $1", session) == 0
+    assert await conn.fetchval("SELECT count(*) FROM published_outputs") == 2  # the places
+    await settled(conn)
+
+
+@pytest.mark.slow  # two real worker processes, one of them killed
+async def test_a_worker_killed_mid_settle_leaves_the_rest_to_the_next_one(
+    conn: f.Conn, db_url: str
+) -> None:
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    await conn.execute("UPDATE sessions SET is_private = true WHERE id = $1", session)
+    env = {**os.environ, "DATABASE_URL": db_url, "VESPER_JOB_BATCH": "20",
+           "VESPER_JOB_HEARTBEAT_S": "2"}  # fmt: skip
+    for name in ("DATABASE_DIRECT_URL", "DATABASE_REPLICA_URLS", "VESPER_POOL_MODE"):
+        env.pop(name, None)
+    vesper = str(Path(sys.executable).parent / "vesper")
+    first = await asyncio.create_subprocess_exec(
+        vesper, "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while (stale := await _stale(conn, session)) > GENERATIONS * 2:
+            assert first.returncode is None, "the first worker stopped"
+            assert time.monotonic() < deadline, "the first worker made no progress in 60 s"
+            await asyncio.sleep(0.02)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(first.wait(), 10)
+    assert stale > 0
+    assert await conn.fetchval("SELECT status::text FROM pgqueuer") == "picked"
+
+    code, _, err = await run_command(env, vesper, "worker", "--drain")
+    assert code == 0, err
+    assert await _stale(conn, session) == 0
+    await settled(conn)
