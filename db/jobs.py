@@ -95,10 +95,13 @@ async def purge_step(db: Executor, project: uuid.UUID, *, batch: int) -> tuple[s
     return "done", 0
 
 
-async def settle_step(db: Executor, session: uuid.UUID, *, batch: int) -> tuple[int, bool]:
-    """One bounded step of settling `session`, in a transaction of its own: up to `batch`
-    of its published_outputs rows walked, the stale ones rewritten. How many were
-    rewritten, and whether the session is settled (its records gone)."""
-    row = await db.fetchrow(_Q["settle_step"], session, batch)
+async def settle_step(
+    db: Executor, session: uuid.UUID, *, batch: int, job: int, stale_after_s: float
+) -> tuple[int, bool]:
+    """One bounded step of job `job` settling `session`, in a transaction of its own: up to
+    `batch` of its published_outputs rows walked, the stale ones rewritten. How many were
+    rewritten, and whether the job is done: the session settled (its records gone), or
+    walked by another job that stepped less than `stale_after_s` ago."""
+    row = await db.fetchrow(_Q["settle_step"], session, batch, job, stale_after_s)
     assert row is not None
     return row["rewritten"], row["settled"]

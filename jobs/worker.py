@@ -50,12 +50,17 @@ async def purge_project(db: Executor, project: uuid.UUID, *, batch: int) -> int:
         log.debug("purge of project %s: %d %s deleted", project, count, what)
 
 
-async def settle_session(db: Executor, session: uuid.UUID, *, batch: int) -> int:
+async def settle_session(
+    db: Executor, session: uuid.UUID, *, batch: int, job: int, stale_after_s: float
+) -> int:
     """Rewrites what is stale of `session`'s published_outputs rows, one bounded step per
-    transaction, until it is settled; the rows rewritten."""
+    transaction, until it is settled or found walked by another live job; the rows
+    rewritten."""
     rewritten = 0
     while True:
-        count, settled = await jobs.settle_step(db, session, batch=batch)
+        count, settled = await jobs.settle_step(
+            db, session, batch=batch, job=job, stale_after_s=stale_after_s
+        )
         rewritten += count
         metrics.JOB_STEPS.labels(kind=jobs.SETTLE_SESSION).inc()
         if settled:
@@ -78,7 +83,13 @@ class Worker:
         async def settle(job: Job) -> None:
             assert job.payload is not None
             session = uuid.UUID(bytes=job.payload)
-            rewritten = await settle_session(db, session, batch=settings.job_batch)
+            rewritten = await settle_session(
+                db,
+                session,
+                batch=settings.job_batch,
+                job=job.id,
+                stale_after_s=settings.job_heartbeat_s,
+            )
             log.info("session %s settled: %d published outputs rewritten", session, rewritten)
 
         for kind, work in ((jobs.PURGE_PROJECT, purge), (jobs.SETTLE_SESSION, settle)):

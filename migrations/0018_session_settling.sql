@@ -43,12 +43,16 @@ CREATE INDEX vesper_settling_sessions_session_idx ON vesper_settling_sessions (s
 -- Where the job has got to in a settling session's rows, in the order of
 -- published_outputs_session_gallery_idx: the last row it walked (file type, created_at,
 -- output id). ('', -infinity) is the start: the walk moves on to the first file type.
+-- The job walking it (its PgQueuer id) and when it last stepped: one job walks a session at
+-- a time, so a session changed again and again queues no crowd of jobs taking turns.
 CREATE TABLE vesper_settle_walks (
     session_id uuid NOT NULL,
     file_type text NOT NULL DEFAULT '',
     created_at timestamp(3) NOT NULL DEFAULT '-infinity',
     output_id uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000',
     requested_at timestamptz NOT NULL DEFAULT now(),
+    walked_by bigint,
+    stepped_at timestamptz,
     CONSTRAINT vesper_settle_walks_pkey PRIMARY KEY (session_id),
     CONSTRAINT vesper_settle_walks_session_id_fkey FOREIGN KEY (session_id)
         REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE
@@ -111,11 +115,14 @@ $$;
 -- its recomputation then sees the rewritten rows or the settling record.
 ALTER TRIGGER published_outputs_sync ON sessions RENAME TO index_tables_sync;
 
--- One step of the job: up to `batch` rows of `session` walked and those whose copies differ
--- from the session rewritten; `settled` once the walk has passed the last row (the records
--- are then gone) or there is nothing to settle. A session whose project is being deleted is
--- not rewritten: the purge deletes its rows, and its records go with the session's row.
-CREATE FUNCTION vesper_settle_step(session uuid, batch integer,
+-- One step of job `job`: up to `batch` rows of `session` walked and those whose copies
+-- differ from the session rewritten; `settled` once the walk has passed the last row (the
+-- records are then gone), when there is nothing to settle, and when another job walks the
+-- session (it stepped less than `stale_after` ago; a job whose worker died is taken again
+-- by the queue under its own id, so it goes on). A session whose project is being deleted
+-- is not rewritten: the purge deletes its rows, and its records go with the session's row.
+CREATE FUNCTION vesper_settle_step(session uuid, batch integer, job bigint,
+                                   stale_after interval,
                                    OUT rewritten integer, OUT settled boolean)
 LANGUAGE plpgsql
 AS $$
@@ -133,7 +140,7 @@ BEGIN
     settled := true;
     PERFORM pg_advisory_xact_lock(vesper_session_lock_key(session));
     SELECT * INTO walk FROM vesper_settle_walks w WHERE w.session_id = session;
-    IF NOT FOUND THEN
+    IF NOT FOUND OR walk.walked_by <> job AND walk.stepped_at > now() - stale_after THEN
         RETURN;
     END IF;
     SELECT s.project_id, s.is_private INTO into_project, private
@@ -172,7 +179,7 @@ BEGIN
         IF walked >= batch THEN
             UPDATE vesper_settle_walks w
             SET file_type = walk.file_type, created_at = walk.created_at,
-                output_id = walk.output_id
+                output_id = walk.output_id, walked_by = job, stepped_at = now()
             WHERE w.session_id = session;
             settled := false;
             RETURN;

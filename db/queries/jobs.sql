@@ -72,6 +72,8 @@ WITH gone AS (
 SELECT count(*) FROM gone
 
 -- name: settle_step
--- One step of settling session $1's published_outputs rows (migration 0018): up to $2
--- walked, those with stale copies rewritten; how many, and whether the session is settled.
-SELECT rewritten, settled FROM vesper_settle_step($1::uuid, $2::int)
+-- One step of job $3 settling session $1's published_outputs rows (migration 0018): up to
+-- $2 walked, those with stale copies rewritten; how many, and whether the job is done (the
+-- session settled, or walked by another job that stepped less than $4 seconds ago).
+SELECT rewritten, settled
+FROM vesper_settle_step($1::uuid, $2::int, $3::bigint, make_interval(secs => $4::float8))
