@@ -1,24 +1,27 @@
 """`vesper bigwrites`: how long the writes whose work grows with a session's size take
-through the API — making a session private and public again, removing a member, deleting
-the session, deleting the project — for sessions of a given number of published outputs.
+through the API — making a session private and public, removing a member, deleting the
+session, deleting the project — for sessions of a given number of published outputs, and
+how long the job queue's worker then takes to finish them (README "Big writes").
 
 Each size gets a project of its own holding one public session of that many outputs (four
 images per completed generation), and a VIEWER member. The rows are written set-based with
 the triggers off, exactly as the triggers would have written them (the index table and the
 project's read-model row included), then the server, started as in production
-(bench/live_server.py: one uvicorn worker, the production statement timeout), is sent each
-write once as the project's owner, one after the other, and the time from request to
-response is recorded with the outcome: `ok`, or the error code the API answered (a write
-that runs into the statement timeout or the request's deadline is rolled back whole and
-answers INTERNAL_SERVER_ERROR, as API.md says). The session is made public again only when
-making it private succeeded; a successful session deletion leaves the project without its
-big session, so the project is filled again before it is deleted. The project's deletion
-returns at once and the server's worker purges it in the background (README "Deleting a
-project"): the run waits for the job queue to be empty and reports that time as "purge
-(worker)". Meanwhile, and for a few seconds before the deletion, the owner reads the
-projects page and a gallery of another project of theirs, one request at a time: the
-reads' p50/p95 before and during the purge. The fill is checked: the project's read-model
-row must equal a recomputation from its rows.
+(bench/live_server.py: one uvicorn worker with its job-queue worker, the production
+statement timeout), is sent the writes as the project's owner, one after the other, and the
+time from request to response is recorded with the outcome: `ok`, or the error code the API
+answered (a write that runs into the statement timeout or the request's deadline is rolled
+back whole and answers INTERNAL_SERVER_ERROR, as API.md says). First ten rounds of private
+then public, timed one by one (p50/p95 per write), then the worker's time to settle what
+they left ("settle toggles"); then the session made private once more and the worker's time
+to rewrite every row of it ("settle private"), during which the VIEWER member reads the
+project's card figures and gallery one request at a time, and the gallery page's statement
+is EXPLAINed as the member (buffers, time) while settling and once settled. Then the
+member's removal, the session's deletion (the project is filled again for its own
+deletion), the project's deletion and its purge by the worker, timed to an empty queue;
+meanwhile, and for a few seconds before the deletion, the owner reads the projects page and
+a gallery of another project of theirs: the reads' p50/p95 before and during the purge. The
+fill is checked: the project's read-model row must equal a recomputation from its rows.
 
 The data lives in a database of its own, `vesper_bigwrites_<random>` on the server of the
 URL given (the rule of `vesper bench`), created and migrated, and dropped at the end
@@ -175,16 +178,27 @@ async def _measure_size(
                 name = "make private" if private else "make public"
                 variables = {"input": {"id": session_id, "isPrivate": private}}
                 await write(name, UPDATE_SESSION, variables)
+        member_reads = _Reads(http, base, issue(big.member), {"id": project_id}, GALLERY)
+
+        async def settle(label: str) -> list[float]:
+            """The worker's settling, timed from now to an empty queue, with the member's
+            reads of the big project meanwhile."""
+            started = time.perf_counter()
+            during = await member_reads.timed(_drained(url))
+            ms = (time.perf_counter() - started) * 1000
+            writes.append({"write": label, "ms": round(ms, 1), "outcome": "ok"})
+            say(f"{size:,} outputs: {label:<16} {ms:9,.0f} ms")
+            return during
+
+        await settle("settle toggles")  # what the toggles left to the worker
+        # One change the worker must rewrite whole: every row of the session.
+        await write(
+            "make private", UPDATE_SESSION, {"input": {"id": session_id, "isPrivate": True}}
+        )
         settling = await _explain_gallery(url, big)
         say(f"{size:,} outputs: member's gallery page while settling: {settling}")
-        member_reads = _Reads(http, base, issue(big.member), {"id": project_id}, GALLERY)
-        started = time.perf_counter()
-        during_settle = await member_reads.timed(_drained(url))
-        ms = (time.perf_counter() - started) * 1000
-        writes.append({"write": "settle (worker)", "ms": round(ms, 1), "outcome": "ok"})
-        say(f"{size:,} outputs: {'settle (worker)':<16} {ms:9,.0f} ms  after the last toggle")
-        settled = await _explain_gallery(url, big)
-        explain = {"settling": settling, "settled": settled}
+        during_settle = await settle("settle private")
+        explain = {"settling": settling, "settled": await _explain_gallery(url, big)}
         read_ms["member_gallery_during_settle"] = _summary(during_settle)
         await write(
             "remove member",
