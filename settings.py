@@ -110,10 +110,10 @@ class Settings:
     # How queries run: "compiled" (plans, schema/plans.py; the reference path for what they
     # do not cover), "reference" (graphql-core only), "differential" (both, compared: tests)
     execution: str = "compiled"
-    # The job queue (jobs/): a worker in this process (`vesper serve`), rows per step (a purge's
-    # generations, a settling session's published outputs),
-    # how long a running job may go without a heartbeat before another worker takes it, and
-    # how often a failing job is tried
+    # The job queue (jobs/): a worker in this process (`vesper serve`), rows per step (a
+    # purge's generations, a settling session's published outputs), how long a running job
+    # may go without a heartbeat before another worker takes it, and how often a failing job
+    # is tried
     worker: bool = True
     job_batch: int = 1000
     job_heartbeat_s: float = 30.0

@@ -90,7 +90,7 @@ class Worker:
                 job=job.id,
                 stale_after_s=settings.job_heartbeat_s,
             )
-            log.info("session %s settled: %d published outputs rewritten", session, rewritten)
+            log.info("settling of session %s: %d published outputs rewritten", session, rewritten)
 
         for kind, work in ((jobs.PURGE_PROJECT, purge), (jobs.SETTLE_SESSION, settle)):
             self.manager.entrypoint(

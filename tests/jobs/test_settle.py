@@ -450,3 +450,51 @@ async def test_a_worker_killed_mid_settle_leaves_the_rest_to_the_next_one(
     assert code == 0, err
     assert await _stale(conn, session) == 0
     await settled(conn)
+
+
+async def test_racing_writers_with_the_queue_working_leave_no_drift(
+    conn: f.Conn, settings: Settings, db_url: str
+) -> None:
+    """The owner toggles the big session's privacy while, at the same time, generations are
+    created and completed in it and its outputs deleted, and the app's worker settles
+    between and during them: once the queue is dry, nothing drifted."""
+    world = await w.build_world(conn)
+    session = await _big(conn, world)
+    session_id = world.public.ids()["session"]
+    outputs = await conn.fetch(
+        "SELECT o.id FROM outputs o JOIN generations g ON g.id = o.generation_id"
+        " WHERE g.session_id = $1 ORDER BY o.id LIMIT 20",
+        session,
+    )
+    working = replace(
+        settings, worker=True, job_batch=50, database_direct_url=db_url, execution="compiled"
+    )
+    owner = world.bearer["owner"]
+    async with app_client(working) as client:
+
+        async def send(document: str, **fields: Any) -> dict[str, Any]:
+            body = await w.mutate(client, document, {"input": fields}, owner)
+            assert "errors" not in body, body
+            return body
+
+        async def toggle() -> None:
+            for round in range(10):
+                await send(w.UPDATE_SESSION, id=session_id, isPrivate=round % 2 == 0)
+
+        async def generate() -> None:
+            for n in range(10):
+                body = await send(
+                    w.CREATE_GENERATION, sessionId=session_id, modelId="m", prompt=f"race {n}"
+                )
+                generation = body["data"]["createGeneration"]["generation"]["id"]
+                await send(w.COMPLETE_GENERATION, id=generation, outputs=[w.IMAGE, w.IMAGE])
+
+        async def delete() -> None:
+            for row in outputs:
+                await send(w.DELETE_OUTPUT, id=encode(NodeType.OUTPUT, row["id"]))
+
+        await asyncio.gather(toggle(), generate(), delete())
+    await drain(settings)
+    assert await conn.fetchval("SELECT is_private FROM sessions WHERE id = $1", session) is False
+    assert await _stale(conn, session) == 0
+    await settled(conn)
