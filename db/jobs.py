@@ -82,11 +82,17 @@ async def depth(db: Executor) -> tuple[int, float]:
     return row["depth"], row["oldest_s"]
 
 
-async def purge_step(db: Executor, project: uuid.UUID, *, batch: int) -> tuple[str, int]:
+PURGE_PHASES = (("generations",), ("sessions", "project"))
+
+
+async def purge_step(
+    db: Executor, project: uuid.UUID, *, batch: int, phase: tuple[str, ...]
+) -> tuple[str, int]:
     """One bounded step of deleted project `project`'s purge, in a transaction of its own:
-    up to `batch` generations (with their outputs), else up to `batch` sessions, else the
-    project's row. What it deleted and how many; ("done", 0) when nothing was left."""
-    for what in ("generations", "sessions", "project"):
+    in the first phase up to `batch` generations (with their outputs); in the second up to
+    `batch` sessions, else the project's row. What it deleted and how many; ("done", 0)
+    when nothing of the phase was left."""
+    for what in phase:
         query = _Q[f"purge_{what}"]
         args = (project,) if what == "project" else (project, batch)
         count: int = await db.fetchval(query, *args)
@@ -95,13 +101,33 @@ async def purge_step(db: Executor, project: uuid.UUID, *, batch: int) -> tuple[s
     return "done", 0
 
 
+@dataclass(frozen=True, slots=True)
+class SettleStep:
+    rewritten: int  # copies rewritten by the step
+    walked: bool  # the walk is at its end: finish it
+    settled: bool  # nothing for this job to do
+
+
 async def settle_step(
     db: Executor, session: uuid.UUID, *, batch: int, job: int, stale_after_s: float
-) -> tuple[int, bool]:
+) -> SettleStep:
     """One bounded step of job `job` settling `session`, in a transaction of its own: up to
-    `batch` of its published_outputs rows walked, the stale ones rewritten. How many were
-    rewritten, and whether the job is done: the session settled (its records gone), or
-    walked by another job that stepped less than `stale_after_s` ago."""
+    `batch` of its published_outputs rows walked, the stale ones rewritten. `settled` when
+    the job has nothing to do: nothing settling, or the session walked by another job that
+    stepped less than `stale_after_s` ago."""
     row = await db.fetchrow(_Q["settle_step"], session, batch, job, stale_after_s)
     assert row is not None
-    return row["rewritten"], row["settled"]
+    return SettleStep(row["rewritten"], row["walked"], row["settled"])
+
+
+async def settle_finish(db: Executor, session: uuid.UUID, *, job: int) -> bool:
+    """Ends job `job`'s walk of `session`: its records removed, its project(s) reading their
+    ranges again; False when the session changed since the walk ended (it starts again)."""
+    finished: bool = await db.fetchval(_Q["settle_finish"], session, job)
+    return finished
+
+
+async def vacuum_published(conn: Connection) -> None:
+    """VACUUM (ANALYZE) of published_outputs, on a connection without a statement timeout
+    (outside a transaction, as VACUUM must be)."""
+    await conn.execute(_Q["vacuum_published"])

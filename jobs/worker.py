@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import asyncpg
@@ -37,47 +37,91 @@ from settings import Settings, asyncpg_url
 log = logging.getLogger("vesper.jobs")
 
 
-async def purge_project(db: Executor, project: uuid.UUID, *, batch: int) -> int:
+Vacuum = Callable[[], Awaitable[None]]
+
+
+def vacuum_on(url: str) -> Vacuum:
+    """VACUUM of published_outputs on a connection of its own to `url`, without the API's
+    statement timeout."""
+
+    async def vacuum() -> None:
+        conn = await asyncpg.connect(asyncpg_url(url), server_settings={"statement_timeout": "0"})
+        try:
+            await jobs.vacuum_published(conn)
+        finally:
+            await conn.close()
+
+    return vacuum
+
+
+VACUUM_AFTER_ROWS = 10_000  # rows a job rewrote or deleted, from which it vacuums
+
+
+async def purge_project(db: Executor, project: uuid.UUID, *, batch: int, vacuum: Vacuum) -> int:
     """Deletes what is left of deleted project `project`, one bounded step per transaction;
-    the steps taken."""
+    the steps taken. Between its generations and its sessions, when it deleted many, it
+    vacuums published_outputs: a big session deleted by moving it here still makes its old
+    project read session by session until its own row goes (migration 0018), and from then
+    on that project's ranges no longer hold the dead rows' index entries."""
     steps = 0
-    while True:
-        what, count = await jobs.purge_step(db, project, batch=batch)
-        if what == "done":
-            return steps
-        steps += 1
-        metrics.JOB_STEPS.labels(kind=jobs.PURGE_PROJECT).inc()
-        log.debug("purge of project %s: %d %s deleted", project, count, what)
+    for phase in jobs.PURGE_PHASES:
+        deleted = 0
+        while True:
+            what, count = await jobs.purge_step(db, project, batch=batch, phase=phase)
+            if what == "done":
+                break
+            steps += 1
+            deleted += count
+            metrics.JOB_STEPS.labels(kind=jobs.PURGE_PROJECT).inc()
+            log.debug("purge of project %s: %d %s deleted", project, count, what)
+        if phase == jobs.PURGE_PHASES[0] and deleted >= VACUUM_AFTER_ROWS:
+            await vacuum()
+    return steps
 
 
 async def settle_session(
-    db: Executor, session: uuid.UUID, *, batch: int, job: int, stale_after_s: float
+    db: Executor,
+    session: uuid.UUID,
+    *,
+    batch: int,
+    job: int,
+    stale_after_s: float,
+    vacuum: Vacuum,
 ) -> int:
     """Rewrites what is stale of `session`'s published_outputs rows, one bounded step per
     transaction, until it is settled or found walked by another live job; the rows
-    rewritten."""
+    rewritten. At the walk's end, when it rewrote many, it vacuums published_outputs before
+    the project reads its ranges again (which would otherwise step over the old copies'
+    index entries until autovacuum comes)."""
     rewritten = 0
     while True:
-        count, settled = await jobs.settle_step(
+        step = await jobs.settle_step(
             db, session, batch=batch, job=job, stale_after_s=stale_after_s
         )
-        rewritten += count
         metrics.JOB_STEPS.labels(kind=jobs.SETTLE_SESSION).inc()
-        if settled:
+        rewritten += step.rewritten
+        if step.settled:
             return rewritten
+        if step.walked:
+            if rewritten >= VACUUM_AFTER_ROWS:
+                await vacuum()
+            if await jobs.settle_finish(db, session, job=job):
+                return rewritten
 
 
 class Worker:
     """One QueueManager with the API's jobs, on `connection`, working on `db`."""
 
-    def __init__(self, connection: asyncpg.Connection, db: Executor, settings: Settings) -> None:
+    def __init__(
+        self, connection: asyncpg.Connection, db: Executor, settings: Settings, vacuum: Vacuum
+    ) -> None:
         self.manager = QueueManager(Queries(AsyncpgDriver(connection)))
         self.heartbeat = timedelta(seconds=settings.job_heartbeat_s)
 
         async def purge(job: Job) -> None:
             assert job.payload is not None
             project = uuid.UUID(bytes=job.payload)
-            steps = await purge_project(db, project, batch=settings.job_batch)
+            steps = await purge_project(db, project, batch=settings.job_batch, vacuum=vacuum)
             log.info("project %s purged in %d steps", project, steps)
 
         async def settle(job: Job) -> None:
@@ -89,6 +133,7 @@ class Worker:
                 batch=settings.job_batch,
                 job=job.id,
                 stale_after_s=settings.job_heartbeat_s,
+                vacuum=vacuum,
             )
             log.info("settling of session %s: %d published outputs rewritten", session, rewritten)
 
@@ -128,9 +173,10 @@ async def _running(settings: Settings, url: str, db: Executor) -> AsyncIterator[
     the direct URL when there is one. On the way out the step under way may finish; a job
     longer than that is cut (its step rolls back) and taken again by a worker once its
     heartbeat is stale."""
-    conn = await asyncpg.connect(asyncpg_url(settings.database_direct_url or url))
+    session_url = settings.database_direct_url or url
+    conn = await asyncpg.connect(asyncpg_url(session_url))
     try:
-        worker = Worker(conn, db, settings)
+        worker = Worker(conn, db, settings, vacuum_on(session_url))
         task = asyncio.create_task(worker.run())
         try:
             yield task

@@ -81,6 +81,7 @@ DROP FUNCTION vesper_gallery_settling_backward(uuid, boolean[], text[], timestam
                                                timestamp, uuid, integer);
 DROP FUNCTION vesper_gallery_settling_forward(uuid, boolean[], text[], timestamp, uuid,
                                               timestamp, uuid, integer);
+DROP FUNCTION vesper_settle_finish(uuid, bigint);
 DROP FUNCTION vesper_settle_step(uuid, integer, bigint, interval);
 DROP FUNCTION vesper_inline_rows();
 DROP TABLE vesper_settle_walks;

@@ -53,6 +53,7 @@ CREATE TABLE vesper_settle_walks (
     requested_at timestamptz NOT NULL DEFAULT now(),
     walked_by bigint,
     stepped_at timestamptz,
+    walked boolean NOT NULL DEFAULT false,  -- past the last row: the job finishes it
     CONSTRAINT vesper_settle_walks_pkey PRIMARY KEY (session_id),
     CONSTRAINT vesper_settle_walks_session_id_fkey FOREIGN KEY (session_id)
         REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE
@@ -88,7 +89,7 @@ BEGIN
         INSERT INTO vesper_settle_walks (session_id) VALUES (NEW.id)
         ON CONFLICT (session_id) DO UPDATE
         SET file_type = DEFAULT, created_at = DEFAULT, output_id = DEFAULT,
-            requested_at = DEFAULT;
+            requested_at = DEFAULT, walked = DEFAULT;
         -- PgQueuer's enqueue (its job and its log row) unless a job for the session is
         -- waiting already; no dedupe key, which would also refuse a job while one runs.
         WITH job AS (
@@ -116,27 +117,29 @@ $$;
 ALTER TRIGGER published_outputs_sync ON sessions RENAME TO index_tables_sync;
 
 -- One step of job `job`: up to `batch` rows of `session` walked and those whose copies
--- differ from the session rewritten; `settled` once the walk has passed the last row (the
--- records are then gone), when there is nothing to settle, and when another job walks the
--- session (it stepped less than `stale_after` ago; a job whose worker died is taken again
--- by the queue under its own id, so it goes on). A session whose project is being deleted
--- is not rewritten: the purge deletes its rows, and its records go with the session's row.
+-- differ from the session rewritten; `walked` once the walk has passed the last row (the
+-- job then finishes it: vesper_settle_finish). `settled` when there is nothing for the job
+-- to do: nothing settling, or another job walks the session (it stepped less than
+-- `stale_after` ago; a job whose worker died is taken again by the queue under its own id,
+-- so it goes on). A session whose project is being deleted is not rewritten: the purge
+-- deletes its rows, and its records go with the session's row.
 CREATE FUNCTION vesper_settle_step(session uuid, batch integer, job bigint,
-                                   stale_after interval,
-                                   OUT rewritten integer, OUT settled boolean)
+                                   stale_after interval, OUT rewritten integer,
+                                   OUT walked boolean, OUT settled boolean)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     walk vesper_settle_walks;
     into_project uuid;
     private boolean;
-    walked integer := 0;
     taken integer;
     changed integer;
     last_created timestamp(3);
     last_output uuid;
+    todo integer := batch;
 BEGIN
     rewritten := 0;
+    walked := true;
     settled := true;
     PERFORM pg_advisory_xact_lock(vesper_session_lock_key(session));
     SELECT * INTO walk FROM vesper_settle_walks w WHERE w.session_id = session;
@@ -148,14 +151,15 @@ BEGIN
     IF EXISTS (SELECT FROM vesper_project_deletions d WHERE d.project_id = into_project) THEN
         RETURN;
     END IF;
-    LOOP
+    settled := false;
+    WHILE NOT walk.walked AND todo > 0 LOOP
         WITH picked AS (
             SELECT po.output_id, po.created_at
             FROM published_outputs po
             WHERE po.session_id = session AND po.file_type = walk.file_type
               AND (po.created_at, po.output_id) < (walk.created_at, walk.output_id)
             ORDER BY po.created_at DESC, po.output_id DESC
-            LIMIT batch - walked
+            LIMIT todo
         ), rewrite AS (
             UPDATE published_outputs po
             SET project_id = into_project, is_private = private
@@ -170,32 +174,46 @@ BEGIN
         FROM (SELECT) AS one
         LEFT JOIN LATERAL (SELECT p.created_at, p.output_id FROM picked p
                            ORDER BY p.created_at, p.output_id LIMIT 1) last ON true;
-        walked := walked + taken;
+        todo := todo - taken;
         rewritten := rewritten + changed;
         IF taken > 0 THEN
             walk.created_at := last_created;
             walk.output_id := last_output;
         END IF;
-        IF walked >= batch THEN
-            UPDATE vesper_settle_walks w
-            SET file_type = walk.file_type, created_at = walk.created_at,
-                output_id = walk.output_id, walked_by = job, stepped_at = now()
-            WHERE w.session_id = session;
-            settled := false;
-            RETURN;
+        IF todo > 0 THEN  -- this file type is done: the next one, or the end
+            SELECT min(po.file_type) INTO walk.file_type
+            FROM published_outputs po
+            WHERE po.session_id = session AND po.file_type > walk.file_type;
+            walk.walked := walk.file_type IS NULL;
+            walk.file_type := coalesce(walk.file_type, '');
+            walk.created_at := 'infinity';
+            walk.output_id := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
         END IF;
-        -- This file type is done: the next one, or the end.
-        SELECT min(po.file_type) INTO walk.file_type
-        FROM published_outputs po
-        WHERE po.session_id = session AND po.file_type > walk.file_type;
-        IF walk.file_type IS NULL THEN
-            DELETE FROM vesper_settle_walks w WHERE w.session_id = session;
-            DELETE FROM vesper_settling_sessions x WHERE x.session_id = session;
-            RETURN;
-        END IF;
-        walk.created_at := 'infinity';
-        walk.output_id := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
     END LOOP;
+    walked := walk.walked;
+    UPDATE vesper_settle_walks w
+    SET file_type = walk.file_type, created_at = walk.created_at, output_id = walk.output_id,
+        walked = walk.walked, walked_by = job, stepped_at = now()
+    WHERE w.session_id = session;
+END
+$$;
+
+-- The end of job `job`'s walk of `session`: its records removed, and its project(s) read
+-- their ranges again — unless the session changed since the walk ended (the walk started
+-- again: false) or another job took the walk over.
+CREATE FUNCTION vesper_settle_finish(session uuid, job bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(vesper_session_lock_key(session));
+    DELETE FROM vesper_settle_walks w
+    WHERE w.session_id = session AND w.walked AND w.walked_by = job;
+    IF NOT FOUND THEN
+        RETURN NOT EXISTS (SELECT FROM vesper_settle_walks w WHERE w.session_id = session);
+    END IF;
+    DELETE FROM vesper_settling_sessions x WHERE x.session_id = session;
+    RETURN true;
 END
 $$;
 

@@ -73,7 +73,18 @@ SELECT count(*) FROM gone
 
 -- name: settle_step
 -- One step of job $3 settling session $1's published_outputs rows (migration 0018): up to
--- $2 walked, those with stale copies rewritten; how many, and whether the job is done (the
--- session settled, or walked by another job that stepped less than $4 seconds ago).
-SELECT rewritten, settled
+-- $2 walked, those with stale copies rewritten; how many, whether the walk is at its end,
+-- and whether the job has nothing to do (nothing settling, or the session walked by
+-- another job that stepped less than $4 seconds ago).
+SELECT rewritten, walked, settled
 FROM vesper_settle_step($1::uuid, $2::int, $3::bigint, make_interval(secs => $4::float8))
+
+-- name: settle_finish
+-- The end of job $2's walk of session $1: false when the session changed since (the walk
+-- starts again).
+SELECT vesper_settle_finish($1::uuid, $2::bigint)
+
+-- name: vacuum_published
+-- The index entries of the rows a job rewrote or deleted cleaned up (the rows the gallery's
+-- ranges would otherwise step over until autovacuum comes), and the statistics refreshed.
+VACUUM (ANALYZE) published_outputs

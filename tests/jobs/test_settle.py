@@ -213,35 +213,47 @@ async def test_the_walk_starts_again_when_the_session_changes_again(conn: f.Conn
     """Steps of 100 rows by job 1: three; job 2 finds the session walked by a live job and
     stops, unless job 1's last step is older than its staleness limit. Then the session is
     made public again and an output is published in it; the walk starts over, rewrites back
-    exactly the 300 rows it had rewritten, and leaves everything exact."""
+    exactly the rows it had rewritten; a change after the walk's end makes its finish fail
+    and the walk start again; in the end everything is exact."""
     world = await w.build_world(conn)
     session = await _big(conn, world)
     await conn.execute("UPDATE sessions SET is_private = true WHERE id = $1", session)
 
-    async def step(job: int, stale_after_s: float = 30) -> tuple[int, bool]:
-        return await jobs.settle_step(
+    async def step(job: int, stale_after_s: float = 30) -> tuple[int, bool, bool]:
+        done = await jobs.settle_step(
             conn, session, batch=100, job=job, stale_after_s=stale_after_s
         )
+        return done.rewritten, done.walked, done.settled
+
+    async def walk(job: int) -> tuple[int, int]:
+        rewritten, steps = 0, 0
+        while True:
+            count, walked, settled = await step(job)
+            rewritten, steps = rewritten + count, steps + 1
+            assert not settled
+            if walked:
+                return rewritten, steps
 
     for _ in range(3):
-        assert await step(1) == (100, False)
-    assert await step(2) == (0, True)  # job 1 walks it
+        assert await step(1) == (100, False, False)
+    assert await step(2) == (0, True, True)  # job 1 walks it
     assert await _stale(conn, session) == GENERATIONS * 4 + 1 - 300
-    assert await step(2, stale_after_s=0) == (100, False)  # job 1 gone quiet: taken over
-    assert await step(1) == (0, True)
+    assert await step(2, stale_after_s=0) == (100, False, False)  # job 1 gone quiet: taken over
+    assert await step(1) == (0, True, True)
 
     await conn.execute("UPDATE sessions SET is_private = false WHERE id = $1", session)
     late = await f.generation(conn, session, world.people["owner"])
     await f.output(conn, late)
     assert await _stale(conn, session) == 400
-    rewritten, steps = 0, 0
-    while True:
-        count, done = await step(2)
-        rewritten, steps = rewritten + count, steps + 1
-        if done:
-            break
-    assert rewritten == 400
-    assert steps == -(-(GENERATIONS * 4 + 2) // 100)
+    assert await walk(2) == (400, -(-(GENERATIONS * 4 + 2) // 100))
+    assert await _stale(conn, session) == 0
+    assert await _settling(conn) == [(world.project, session)]  # until the walk is finished
+
+    for private in (True, False):  # changed after the walk's end, and back
+        await conn.execute("UPDATE sessions SET is_private = $1 WHERE id = $2", private, session)
+    assert not await jobs.settle_finish(conn, session, job=2)
+    assert (await walk(2))[0] == 0
+    assert await jobs.settle_finish(conn, session, job=2)
     await conn.execute("DELETE FROM pgqueuer")  # the jobs the trigger queued: run by hand here
     await settled(conn)
 
