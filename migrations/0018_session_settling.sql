@@ -8,7 +8,8 @@
 -- setting says otherwise) is not rewritten there. The trigger records instead that the
 -- session's rows are *settling* — for the project it leaves and the one it is in — and
 -- queues a `settle_session` job (jobs/worker.py); the job rewrites the rows in bounded
--- steps (vesper_settle_step), each its own transaction, then removes the records.
+-- steps (vesper_settle_step), each its own transaction, vacuums the table when it rewrote
+-- many, then removes the records (vesper_settle_finish).
 --
 -- Why that is exact at every instant: a project with a settling session reads its gallery,
 -- thumbnail and last activity session by session (vesper_gallery_settling_*, the
@@ -17,7 +18,8 @@
 -- projects read their project-wide ranges of 0007 as before. Which way a read goes is
 -- decided in the read's own statement, so on one snapshot: one that sees the write sees
 -- the settling record (committed with it), and one that no longer sees the record sees
--- every step that rewrote the rows (they committed before the step that removed it).
+-- every step that rewrote the rows (they committed before the finish that removed it, which
+-- is refused when the session changed since the walk's end).
 -- A per-session read is bounded by the project's sessions (sessions are made by people),
 -- and never reads a row of a session the viewer does not see.
 --
