@@ -313,6 +313,7 @@ async def test_a_big_session_deleted_is_hidden_at_once_and_purged_by_the_queue(
 
 
 BIG = 200_000  # published outputs of the big session under load (the benchmark goes to 2M)
+READ_FOR_S = 1.5  # reads between two changes
 UNDER_LOAD = """query($project: ID!, $ids: [ID!]!) {
   projects(first: 100) { edges { node { id sessionCount thumbnailUrl lastActivityAt } } }
   project(id: $project) {
@@ -343,17 +344,37 @@ async def _fill_big(conn: f.Conn, world: w.World) -> uuid.UUID:
     return session
 
 
+# Another project of the owner's, which the deletions must leave as it is.
+_OTHER = """
+SELECT md5(string_agg(t::text, ',' ORDER BY t::text))
+FROM (SELECT s.*, g.*, o.*, po.*, st.*
+      FROM sessions s
+      JOIN generations g ON g.session_id = s.id
+      JOIN outputs o ON o.generation_id = g.id
+      JOIN published_outputs po ON po.output_id = o.id
+      JOIN project_stats st ON st.project_id = s.project_id
+      WHERE s.project_id = $1) t"""
+
+
 @pytest.mark.slow  # 200k outputs, a real worker settling and purging them under load
+@pytest.mark.parametrize("deleting", ["session", "project"])
 async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
-    conn: f.Conn, settings: Settings, db_url: str
+    conn: f.Conn, settings: Settings, db_url: str, deleting: str
 ) -> None:
     """Readers of every kind read the projects page, Studio's card figures and gallery and
     node lookups of the big session without pause, while the owner makes the session
-    private, public, private again, then deletes it, and the app's worker settles and
-    purges. Every read that starts after a hiding write's response shows nothing of the
-    session to anyone but the owner (its figures are those of the project without it);
-    no read fails; afterwards the session's rows are gone and nothing drifted."""
+    private, public, private again, then deletes it (or its project), and the app's worker
+    settles and purges. Every read that starts after a hiding write's response shows
+    nothing of the session to anyone but the owner (its figures are those of the project
+    without it; after the project's deletion, nothing of the project); no read fails;
+    afterwards the session's (or the project's) rows are gone, the owner's other project is
+    untouched and nothing drifted."""
     world = await w.build_world(conn)
+    other = await f.project(conn, world.people["owner"], "Other", shared=True)
+    await f.output(
+        conn, await f.generation(conn, await f.session(conn, other), world.people["owner"])
+    )
+    before = await conn.fetchval(_OTHER, other)
     # As in production: the differential mode's second execution would read a later state.
     working = replace(
         settings, worker=True, job_heartbeat_s=2, database_direct_url=db_url, execution="compiled"
@@ -374,6 +395,7 @@ async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
         ]
         variables = {"project": world.project_id, "ids": ids}
         hidden_since: list[float | None] = [None]
+        project_gone = [False]
         done = asyncio.Event()
         checked: dict[str, int] = dict.fromkeys(w.KINDS, 0)
 
@@ -385,6 +407,13 @@ async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
                 assert "errors" not in body, (kind, body)
                 since = hidden_since[0]
                 reads += 1
+                cards = {e["node"]["id"]: e["node"] for e in body["data"]["projects"]["edges"]}
+                if project_gone[0] and since is not None and started >= since:
+                    assert body["data"]["project"] is None, kind
+                    assert world.project_id not in cards, kind
+                    assert body["data"]["nodes"] == [None, None, None], kind
+                    checked[kind] += 1
+                    continue
                 if kind == "owner" or since is None or started < since:
                     continue
                 project = body["data"]["project"]
@@ -392,7 +421,6 @@ async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
                 assert not [url for url in shown if "/big/" in url], kind
                 assert body["data"]["nodes"] == [None, None, None], kind
                 assert {k: v for k, v in project.items() if k != "outputs"} == without[kind]
-                cards = {e["node"]["id"]: e["node"] for e in body["data"]["projects"]["edges"]}
                 card = {k: v for k, v in cards[world.project_id].items() if k != "id"}
                 assert card == without[kind], kind
                 checked[kind] += 1
@@ -404,18 +432,24 @@ async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
             body = await w.mutate(client, document, variables, world.bearer["owner"])
             assert "errors" not in body, body
             if hides:
+                project_gone[0] = document is w.DELETE_PROJECT
                 hidden_since[0] = time.monotonic()
-            await asyncio.sleep(1.5)
 
         readers = [asyncio.create_task(read(kind)) for kind in w.KINDS]
         try:
             toggle = {"input": {"id": ids[0], "isPrivate": True}}
             await change(w.UPDATE_SESSION, toggle, hides=True)
-            assert await _settling(conn), "settled already: the window was not read"
+            assert await _settling(conn)  # the walk of 200k rows has only begun
+            await asyncio.sleep(READ_FOR_S)
             reveal = {"input": {"id": ids[0], "isPrivate": False}}
             await change(w.UPDATE_SESSION, reveal, hides=False)
+            await asyncio.sleep(READ_FOR_S)
             await change(w.UPDATE_SESSION, toggle, hides=True)
-            await change(w.DELETE_SESSION, {"input": {"id": ids[0]}}, hides=True)
+            await asyncio.sleep(READ_FOR_S)
+            if deleting == "session":
+                await change(w.DELETE_SESSION, {"input": {"id": ids[0]}}, hides=True)
+            else:
+                await change(w.DELETE_PROJECT, {"input": {"id": world.project_id}}, hides=True)
             deadline = time.monotonic() + 300
             while await conn.fetchval("SELECT count(*) FROM pgqueuer"):
                 assert time.monotonic() < deadline, "the queue did not drain in 300 s"
@@ -426,7 +460,11 @@ async def test_a_big_session_toggled_and_deleted_under_readers_of_every_kind(
     assert all(counts), counts
     assert all(n for kind, n in checked.items() if kind != "owner"), checked
     assert await conn.fetchval("SELECT count(*) FROM sessions WHERE id = $1", session) == 0
-    assert await conn.fetchval("SELECT count(*) FROM published_outputs") == 2  # the places
+    left = "SELECT count(*) FROM published_outputs WHERE project_id = $1"
+    assert await conn.fetchval(left, world.project) == (2 if deleting == "session" else 0)
+    projects = 2 if deleting == "session" else 1  # Studio (unless deleted) and Other
+    assert await conn.fetchval("SELECT count(*) FROM projects") == projects
+    assert await conn.fetchval(_OTHER, other) == before
     await settled(conn)
 
 
