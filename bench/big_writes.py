@@ -16,7 +16,9 @@ then public, timed one by one (p50/p95 per write), then the worker's time to set
 they left ("settle toggles"); then the session made private once more and the worker's time
 to rewrite every row of it ("settle private"), during which the VIEWER member reads the
 project's card figures and gallery one request at a time, and the gallery page's statement
-is EXPLAINed as the member (buffers, time) while settling and once settled. Then the
+is EXPLAINed as the member (buffers, time) while settling and once settled, and the
+session's copies and the project's read-model row are checked exact (the run fails
+otherwise). Then the
 member's removal, the session's deletion (the project is filled again for its own
 deletion), the project's deletion and its purge by the worker, timed to an empty queue;
 meanwhile, and for a few seconds before the deletion, the owner reads the projects page and
@@ -165,6 +167,7 @@ async def _measure_size(
     writes: list[dict[str, Any]] = []
     read_ms: dict[str, Any] = {}
     explain: dict[str, Any] = {}
+    drift: dict[str, int] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
 
         async def write(name: str, query: str, variables: Any) -> str:
@@ -198,6 +201,8 @@ async def _measure_size(
         settling = await _explain_gallery(url, big)
         say(f"{size:,} outputs: member's gallery page while settling: {settling}")
         during_settle = await settle("settle private")
+        drift = await _drift(url, big)
+        say(f"{size:,} outputs: once settled, {drift}")
         explain = {"settling": settling, "settled": await _explain_gallery(url, big)}
         read_ms["member_gallery_during_settle"] = _summary(during_settle)
         await write(
@@ -227,6 +232,7 @@ async def _measure_size(
         "write_ms": _by_write(writes),
         "reads_ms": read_ms,
         "member_gallery_explain": explain,
+        "drift_after_settle": drift,
     }
 
 
@@ -266,6 +272,20 @@ def _by_write(writes: list[dict[str, Any]]) -> dict[str, dict[str, float | int]]
         times = [w["ms"] for w in writes if w["write"] == name and w["outcome"] == "ok"]
         by_write[name] = {**_summary(times), "max": max(times)}
     return by_write
+
+
+async def _drift(url: str, big: _Big) -> dict[str, int]:
+    """What the drained queue left inexact: the session's stale copies and settling records,
+    and the projects `vesper stats repair` finds drifted (both 0 when all is well)."""
+    conn = await asyncpg.connect(url)
+    try:
+        stale: int = await conn.fetchval(_Q["bigwrites_stale"], big.session)
+        drifted = (await stats.repair(conn, project=big.project, dry_run=True)).drifted
+    finally:
+        await conn.close()
+    if stale or drifted:
+        raise BenchError(f"drift once the queue drained: {stale} stale rows, {drifted} projects")
+    return {"stale_copies": stale, "stats_drifted": drifted}
 
 
 async def _explain_gallery(url: str, big: _Big) -> dict[str, float]:

@@ -58,3 +58,12 @@ FROM unnest($1::uuid[]) AS p (id)
 -- name: bigwrites_published
 -- Published outputs of the project $1 (whole: the benchmark's own database).
 SELECT count(*) FROM published_outputs WHERE project_id = $1::uuid
+
+-- name: bigwrites_stale
+-- Rows of session $1's published outputs whose copies differ from the session (0 once it
+-- has settled), and settling records left for it.
+SELECT (SELECT count(*)
+        FROM published_outputs po JOIN sessions s ON s.id = po.session_id
+        WHERE s.id = $1::uuid
+          AND (po.project_id, po.is_private) IS DISTINCT FROM (s.project_id, s.is_private))
+       + (SELECT count(*) FROM vesper_settling_sessions WHERE session_id = $1::uuid)

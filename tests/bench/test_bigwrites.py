@@ -46,6 +46,7 @@ def test_every_write_is_timed_at_every_size_and_the_database_is_dropped(
         assert size["reads_ms"]["before"]["reads"] > 0, size
         assert size["write_ms"]["make private"]["reads"] == 11, size
         assert size["member_gallery_explain"]["settled"]["buffers"] > 0, size
+        assert size["drift_after_settle"] == {"stale_copies": 0, "stats_drifted": 0}, size
         assert size["reads_ms"]["during_purge"]["p50"] >= 0, size
     database = re.search(r"database (vesper_bigwrites_[0-9a-f]+):", out)
     assert database is not None, out
