@@ -27,6 +27,7 @@ from db.sql import load_queries
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from settings import Settings
+from tests.conftest import DIRECT, POOLER
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.app import app_client
@@ -186,9 +187,13 @@ async def _toggle(client: httpx.AsyncClient, world: w.World, private: bool) -> N
     assert "errors" not in body, body
 
 
+@pytest.mark.parametrize("path", [DIRECT, POOLER])
 async def test_a_big_session_changes_privacy_at_once_and_settles_in_the_background(
-    client: httpx.AsyncClient, conn: f.Conn, settings: Settings
+    client: httpx.AsyncClient, conn: f.Conn, settings: Settings, db_url: str
 ) -> None:
+    """Directly and through PgBouncer (the worker's steps too; its queue connection and
+    its VACUUM on the direct URL, as deployed behind a pooler)."""
+    settings = replace(settings, database_direct_url=db_url)
     world = await w.build_world(conn)
     session = await _big(conn, world)
     await exact_for_everyone(client, conn, world, world.project)
