@@ -327,7 +327,11 @@ UNDER_LOAD = """query($project: ID!, $ids: [ID!]!) {
   }
   nodes(ids: $ids) { id }
 }"""
-_BIG_ROWS = "SELECT g.id AS generation, o.id AS output FROM generations g JOIN outputs o ON o.generation_id = g.id WHERE g.session_id = $1 LIMIT 1"  # noqa: E501
+_BIG_ROWS = """
+SELECT g.id AS generation, o.id AS output
+FROM generations g JOIN outputs o ON o.generation_id = g.id
+WHERE g.session_id = $1
+LIMIT 1"""
 
 
 async def _fill_big(conn: f.Conn, world: w.World) -> uuid.UUID:
