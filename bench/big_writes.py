@@ -111,6 +111,27 @@ class _Big:
     fill_s: float
 
 
+async def fill_session(
+    conn: asyncpg.Connection, *, session: uuid.UUID, project: uuid.UUID, owner: uuid.UUID,
+    outputs: int,
+) -> None:  # fmt: skip
+    """Completed generations by `owner` in public session `session` of `project`, four
+    images each, `outputs` in all (rounded up to whole generations), with their
+    published_outputs rows: written set-based with the triggers off, as the triggers would
+    have written them, then the project's read-model row recomputed and the tables
+    analysed."""
+    await conn.execute("SET session_replication_role = replica")
+    try:
+        generations = -(-outputs // IMAGES)
+        for first in range(1, generations + 1, FILL_BATCH):
+            batch = min(FILL_BATCH, generations - first + 1)
+            await conn.execute(_Q["bigwrites_fill"], session, project, batch, owner, first)
+    finally:
+        await conn.execute("SET session_replication_role = origin")
+    await conn.execute(_Q["bigwrites_refresh"], project)
+    await conn.execute("ANALYZE")
+
+
 async def _build(url: str, owner: uuid.UUID, size: int) -> _Big:
     """A project with one public session of `size` published outputs and a VIEWER member."""
     project, session, member = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -120,14 +141,7 @@ async def _build(url: str, owner: uuid.UUID, size: int) -> _Big:
         await conn.execute(_Q["bigwrites_profiles"], [member])
         await conn.execute(_Q["bigwrites_project"], project, owner, session)
         await conn.execute(_Q["bigwrites_member"], project, member)
-        await conn.execute("SET session_replication_role = replica")
-        generations = -(-size // IMAGES)
-        for first in range(1, generations + 1, FILL_BATCH):
-            batch = min(FILL_BATCH, generations - first + 1)
-            await conn.execute(_Q["bigwrites_fill"], session, project, batch, owner, first)
-        await conn.execute("SET session_replication_role = origin")
-        await conn.execute(_Q["bigwrites_refresh"], project)
-        await conn.execute("ANALYZE")
+        await fill_session(conn, session=session, project=project, owner=owner, outputs=size)
         if (await stats.repair(conn, project=project, dry_run=True)).drifted:
             raise BenchError("the filled project's read-model row differs from its rows")
         published: int = await conn.fetchval(_Q["bigwrites_published"], project)

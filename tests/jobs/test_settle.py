@@ -21,9 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bench import QUERIES
+from bench.big_writes import fill_session
 from db import jobs, stats
-from db.sql import load_queries
 from domain.vocabulary import NodeType
 from resolvers.ids import encode
 from settings import Settings
@@ -335,21 +334,11 @@ LIMIT 1"""
 
 
 async def _fill_big(conn: f.Conn, world: w.World) -> uuid.UUID:
-    """A public session of BIG outputs in Studio, written set-based as the triggers would
-    (the benchmark's fill), with the read-model row recomputed."""
-    queries = load_queries("bigwrites", QUERIES)
+    """A public session of BIG outputs in Studio, written as the benchmark fills its own."""
     session = await f.session(conn, world.project, "Big")
-    await conn.execute("SET session_replication_role = replica")
-    try:
-        for first in range(1, BIG // 4 + 1, 50_000):
-            await conn.execute(
-                queries["bigwrites_fill"], session, world.project, 50_000,
-                world.people["owner"], first,
-            )  # fmt: skip
-    finally:
-        await conn.execute("SET session_replication_role = origin")
-    await conn.execute(queries["bigwrites_refresh"], world.project)
-    await conn.execute("ANALYZE")
+    await fill_session(
+        conn, session=session, project=world.project, owner=world.people["owner"], outputs=BIG
+    )
     return session
 
 
