@@ -101,6 +101,13 @@ async def purge_step(
     return "done", 0
 
 
+async def held_elsewhere(db: Executor, project: uuid.UUID) -> bool:
+    """Whether deleted project `project` holds a session another project still reads session
+    by session (a big session deleted by moving it here)."""
+    held: bool = await db.fetchval(_Q["purge_held_elsewhere"], project)
+    return held
+
+
 @dataclass(frozen=True, slots=True)
 class SettleStep:
     rewritten: int  # copies rewritten by the step

@@ -59,10 +59,11 @@ VACUUM_AFTER_ROWS = 10_000  # rows a job rewrote or deleted, from which it vacuu
 
 async def purge_project(db: Executor, project: uuid.UUID, *, batch: int, vacuum: Vacuum) -> int:
     """Deletes what is left of deleted project `project`, one bounded step per transaction;
-    the steps taken. Between its generations and its sessions, when it deleted many, it
-    vacuums published_outputs: a big session deleted by moving it here still makes its old
-    project read session by session until its own row goes (migration 0018), and from then
-    on that project's ranges no longer hold the dead rows' index entries."""
+    the steps taken. Between its generations and its sessions, when it deleted many of a
+    session that another project still reads session by session (a big session deleted by
+    moving it here: until its row goes, migration 0018), it vacuums published_outputs, so
+    that from then on that project's ranges no longer hold the dead rows' index entries.
+    Nobody reads the ranges of the deleted project itself."""
     steps = 0
     for phase in jobs.PURGE_PHASES:
         deleted = 0
@@ -74,7 +75,11 @@ async def purge_project(db: Executor, project: uuid.UUID, *, batch: int, vacuum:
             deleted += count
             metrics.JOB_STEPS.labels(kind=jobs.PURGE_PROJECT).inc()
             log.debug("purge of project %s: %d %s deleted", project, count, what)
-        if phase == jobs.PURGE_PHASES[0] and deleted >= VACUUM_AFTER_ROWS:
+        if (
+            phase == jobs.PURGE_PHASES[0]
+            and deleted >= VACUUM_AFTER_ROWS
+            and await jobs.held_elsewhere(db, project)
+        ):
             await vacuum()
     return steps
 
@@ -92,19 +97,22 @@ async def settle_session(
     transaction, until it is settled or found walked by another live job; the rows
     rewritten. At the walk's end, when it rewrote many, it vacuums published_outputs before
     the project reads its ranges again (which would otherwise step over the old copies'
-    index entries until autovacuum comes)."""
-    rewritten = 0
+    index entries until autovacuum comes); a walk started again vacuums only for what it
+    rewrote since."""
+    rewritten = unvacuumed = 0
     while True:
         step = await jobs.settle_step(
             db, session, batch=batch, job=job, stale_after_s=stale_after_s
         )
         metrics.JOB_STEPS.labels(kind=jobs.SETTLE_SESSION).inc()
         rewritten += step.rewritten
+        unvacuumed += step.rewritten
         if step.settled:
             return rewritten
         if step.walked:
-            if rewritten >= VACUUM_AFTER_ROWS:
+            if unvacuumed >= VACUUM_AFTER_ROWS:
                 await vacuum()
+                unvacuumed = 0
             if await jobs.settle_finish(db, session, job=job):
                 return rewritten
 

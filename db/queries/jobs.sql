@@ -60,6 +60,16 @@ WITH batch AS (
 )
 SELECT count(*) FROM gone
 
+-- name: purge_held_elsewhere
+-- Whether deleted project $1 holds a session that another project still reads session by
+-- session (a big session deleted by moving it here, migration 0018): its rows' index
+-- entries were in that project's ranges.
+SELECT EXISTS (
+    SELECT FROM vesper_settling_sessions x
+    JOIN sessions s ON s.id = x.session_id
+    WHERE s.project_id = $1::uuid AND x.project_id <> $1::uuid
+)
+
 -- name: purge_project
 -- Deleted project $1's own row, with its members, its read-model row and its deletion
 -- record (cascades); how many (0 when it is gone already).
